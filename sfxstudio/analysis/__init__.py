@@ -1,0 +1,10 @@
+"""Analysis layer (numpy only): threshold, mode filter, segmentation, motion energy.
+
+The three public functions below are a stable API (see README, "API").
+"""
+
+from sfxstudio.analysis.segmentation import auto_segments, segments_from_labels
+from sfxstudio.analysis.smoothing import mode_filter
+from sfxstudio.analysis.threshold import threshold_labels
+
+__all__ = ["threshold_labels", "mode_filter", "segments_from_labels", "auto_segments"]

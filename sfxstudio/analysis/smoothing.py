@@ -1,0 +1,53 @@
+"""The paper's temporal smoothing: a mode (majority) filter over +-radius frames.
+
+Vectorised with prefix sums of per-class counts, so the cost is O(N * classes present)
+whatever the radius.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def mode_filter(labels: np.ndarray, radius: int) -> np.ndarray:
+    """T_j = most frequent label among labels[max(0, j-r) : min(N-1, j+r) + 1].
+
+    Ties: labels[j] if it is among the most frequent, otherwise the smallest class id
+    among them. labels: (N,) non-negative integers. Returns (N,) int32.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError("labels must be 1-D")
+    n = labels.shape[0]
+    radius = int(radius)
+    if radius < 0:
+        raise ValueError("radius must not be negative")
+    if n == 0 or radius == 0:
+        return labels.astype(np.int32, copy=True)
+    if labels.min() < 0:
+        raise ValueError("labels must be non-negative")
+    present, compact = np.unique(labels, return_inverse=True)  # present is sorted
+    compact = compact.astype(np.int32)
+    m = present.shape[0]
+    if m == 1:
+        return labels.astype(np.int32, copy=True)
+    idx = np.arange(n)
+    lo = np.maximum(idx - radius, 0)
+    hi = np.minimum(idx + radius + 1, n)
+    # Keep the best count and its (smallest) class while sweeping classes in id order:
+    # one (N,) pass per present class, never an (N, classes) matrix.
+    best_count = np.full(n, -1, dtype=np.int32)
+    best_class = np.zeros(n, dtype=np.int32)
+    own_count = np.zeros(n, dtype=np.int32)
+    cs = np.empty(n + 1, dtype=np.int32)
+    cs[0] = 0
+    for c in range(m):
+        np.cumsum(compact == c, out=cs[1:])
+        count = cs[hi] - cs[lo]
+        better = count > best_count  # strict: ties keep the smaller class id
+        best_count[better] = count[better]
+        best_class[better] = c
+        mine = compact == c
+        own_count[mine] = count[mine]
+    out = np.where(own_count == best_count, compact, best_class)
+    return present[out].astype(np.int32)

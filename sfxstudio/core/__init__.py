@@ -1,0 +1,1 @@
+"""Domain layer: classes, project model, segments, edit commands, project files. Qt-free."""

@@ -1,0 +1,143 @@
+"""The sound-effect classes and their default sound attributes (resources/classes.json)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from sfxstudio.paths import RESOURCES
+
+OTHERWISE = "otherwise"
+SoundMode = Literal["loop", "one_shot", "retrigger"]
+SOUND_MODES: tuple[str, ...] = ("loop", "one_shot", "retrigger")
+
+
+@dataclass(frozen=True)
+class SoundAttributes:
+    """How a class's sound is placed in a segment."""
+
+    mode: SoundMode = "one_shot"
+    gain_db: float = 0.0
+    fade_in: float = 0.0  # seconds
+    fade_out: float = 0.05  # seconds
+    crossfade: float = 0.0  # seconds, loop seams
+    interval: float = 1.0  # seconds between retriggers
+    jitter: float = 0.0  # seconds, +- random offset of each retrigger
+    enabled: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "gain_db": self.gain_db,
+            "fade_in": self.fade_in,
+            "fade_out": self.fade_out,
+            "crossfade": self.crossfade,
+            "interval": self.interval,
+            "jitter": self.jitter,
+            "enabled": self.enabled,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], base: SoundAttributes | None = None) -> SoundAttributes:
+        """Build from a (possibly partial) dict; missing keys come from `base`. Raises ValueError."""
+        base = base or cls()
+        known = set(base.to_json())
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown sound attribute(s): {', '.join(sorted(unknown))}")
+        merged = base.to_json() | data
+        if merged["mode"] not in SOUND_MODES:
+            raise ValueError(f"mode must be one of {', '.join(SOUND_MODES)}, not {merged['mode']!r}")
+        for key in ("gain_db", "fade_in", "fade_out", "crossfade", "interval", "jitter"):
+            try:
+                merged[key] = float(merged[key])
+            except (TypeError, ValueError):
+                raise ValueError(f"{key} must be a number, not {merged[key]!r}") from None
+        for key in ("fade_in", "fade_out", "crossfade", "jitter"):
+            if merged[key] < 0:
+                raise ValueError(f"{key} must not be negative")
+        if merged["interval"] <= 0:
+            raise ValueError("interval must be positive")
+        merged["enabled"] = bool(merged["enabled"])
+        return cls(**merged)
+
+    def with_(self, **changes: Any) -> SoundAttributes:
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class SoundClass:
+    id: int
+    name: str
+    display_name: str
+    color: str
+    sound: SoundAttributes | None  # None for `otherwise`
+
+
+@dataclass(frozen=True)
+class ClassSet:
+    """An ordered set of classes; the order is the model's output order."""
+
+    classes: tuple[SoundClass, ...]
+    otherwise: str = OTHERWISE
+    _index: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index.update({c.name: i for i, c in enumerate(self.classes)})
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.classes]
+
+    @property
+    def otherwise_id(self) -> int:
+        return self._index[self.otherwise]
+
+    def id_of(self, name: str) -> int:
+        try:
+            return self._index[name]
+        except KeyError:
+            raise KeyError(f"unknown class {name!r}") from None
+
+    def __getitem__(self, key: int | str) -> SoundClass:
+        return self.classes[self.id_of(key) if isinstance(key, str) else key]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._index
+
+    def __len__(self) -> int:
+        return len(self.classes)
+
+    def effect_classes(self) -> list[SoundClass]:
+        return [c for c in self.classes if c.name != self.otherwise]
+
+    def subset(self, names: list[str]) -> ClassSet:
+        """The classes named, in the given order (e.g. a model's output order)."""
+        full = default_classes()
+        out = []
+        for i, n in enumerate(names):
+            base = self[n] if n in self else (full[n] if n in full else None)
+            if base is None:
+                base = SoundClass(i, n, n.replace("_", " ").capitalize(), "#888888", SoundAttributes())
+            out.append(replace(base, id=i))
+        return ClassSet(tuple(out), otherwise=self.otherwise)
+
+
+def load_classes(path: str | Path | None = None) -> ClassSet:
+    path = Path(path) if path else RESOURCES / "classes.json"
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    items = []
+    for i, c in enumerate(data["classes"]):
+        if c["id"] != i:
+            raise ValueError(f"{path}: class {c['name']} has id {c['id']}, expected {i}")
+        sound = SoundAttributes.from_json(c["sound"]) if c.get("sound") else None
+        items.append(SoundClass(i, c["name"], c["display_name"], c["color"], sound))
+    return ClassSet(tuple(items), otherwise=data.get("otherwise", OTHERWISE))
+
+
+@lru_cache(maxsize=1)
+def default_classes() -> ClassSet:
+    return load_classes()

@@ -1,0 +1,1 @@
+"""Media layer: video probe and frame streams, audio decode, sound library, render/mix, exports."""

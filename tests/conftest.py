@@ -1,0 +1,21 @@
+"""Shared test setup. Fixtures live in tests/fixtures/*, one module per layer."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+pytest_plugins = ["tests.fixtures.media", "tests.fixtures.models"]
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """../shared/data (real videos and sounds); tests using it skip when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real media folder {SHARED_DATA} is absent")
+    return SHARED_DATA
