@@ -8,7 +8,8 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-pytest_plugins = ["tests.fixtures.media", "tests.fixtures.models"]
+_FIXTURES = Path(__file__).resolve().parent / "fixtures"
+pytest_plugins = [f"tests.fixtures.{p.stem}" for p in sorted(_FIXTURES.glob("[a-z]*.py"))]
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 

@@ -7,4 +7,4 @@ from sfxstudio.analysis.segmentation import auto_segments, segments_from_labels
 from sfxstudio.analysis.smoothing import mode_filter
 from sfxstudio.analysis.threshold import threshold_labels
 
-__all__ = ["threshold_labels", "mode_filter", "segments_from_labels", "auto_segments"]
+__all__ = ["auto_segments", "mode_filter", "segments_from_labels", "threshold_labels"]

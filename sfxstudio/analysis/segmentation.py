@@ -54,7 +54,7 @@ def auto_segments(
 ) -> list[Segment]:
     """Threshold, mode filter with r = round(k * f_a), segmentation -> automatic Segments."""
     fa = 1.0 / frame_duration
-    radius = int(round(k * fa))
+    radius = round(k * fa)
     labels = mode_filter(threshold_labels(probs, tau, otherwise_id), radius)
     runs = segments_from_labels(labels, times, frame_duration, otherwise_id, duration)
     return [Segment(class_names[c], a, b, origin="auto") for c, a, b in runs]

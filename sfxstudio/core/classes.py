@@ -119,7 +119,7 @@ class ClassSet:
         full = default_classes()
         out = []
         for i, n in enumerate(names):
-            base = self[n] if n in self else (full[n] if n in full else None)
+            base = self[n] if n in self else (full.get(n, None))
             if base is None:
                 base = SoundClass(i, n, n.replace("_", " ").capitalize(), "#888888", SoundAttributes())
             out.append(replace(base, id=i))

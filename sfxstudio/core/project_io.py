@@ -69,7 +69,7 @@ def project_to_json(project: Project, base: Path) -> dict[str, Any]:
         "format": FORMAT,
         "version": VERSION,
         "app_version": __version__,
-        "saved_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "saved_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "video": _rel(project.video, base),
         "params": project.params.to_json() | {"model": _rel(project.params.model, base)},
         "library": _rel(project.library, base),

@@ -1,0 +1,321 @@
+"""Command line: `sfxstudio [gui|demo|analyze|export|train|evaluate|teach|model] ...`.
+
+Bad input exits with status 2 and one line naming the file and the problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from sfxstudio import __version__
+from sfxstudio.core.errors import BadInputError, Cancelled, ExportError, SfxError
+from sfxstudio.core.project import AnalysisParams, Project
+from sfxstudio.paths import DEMO_MODEL
+from sfxstudio.progress import ProgressBar
+
+EXIT_OK, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 2, 130
+
+
+def _analysis_fps(text: str) -> float | None:
+    if text.lower() in ("all", "every", "0"):
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        msg = f"expected a number of frames per second or 'all', not {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("the analysis rate must be positive")
+    return value
+
+
+def _unit_float(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return value
+
+
+def drive(job: Iterator[Any], label: str, unit: str = "frames", quiet: bool = False) -> Any:
+    """Run a pipeline job to the end with a progress bar; return the final result."""
+    bar = ProgressBar(label, unit=unit)
+    result = None
+    try:
+        for p in job:
+            if p.total and not quiet:
+                bar.update(p.done, p.total, p.rate, p.eta, force=p.finished)
+            if p.finished:
+                result = p.result
+    finally:
+        bar.close()
+    return result
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sfxstudio", description="Sound effects for your video, drafted.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    g = sub.add_parser("gui", help="open the editor window (the default)")
+    g.add_argument("target", nargs="?", help="a video or .sfxproj project to open")
+    g.add_argument("--screenshot", metavar="PNG", help="render the window to PNG and exit")
+
+    d = sub.add_parser("demo", help="render the demo video, analyse it and export the results")
+    d.add_argument("--out", default="demo_out", help="output folder (default: demo_out)")
+    d.add_argument("--seconds", type=float, default=64.0, help=argparse.SUPPRESS)
+
+    a = sub.add_parser("analyze", aliases=["analyse"], help="analyse a video and export effects")
+    a.add_argument("video")
+    a.add_argument("--model", default=str(DEMO_MODEL), help="model bundle folder (default: the demo model)")
+    a.add_argument("--k", type=float, default=1.0, help="mode filter half width in seconds (default 1.0)")
+    a.add_argument("--threshold", type=_unit_float, default=0.5, help="probability threshold tau (0.5)")
+    a.add_argument("--analysis-fps", type=_analysis_fps, default=None, metavar="F|all",
+                   help="frames per second to analyse, or 'all' (default: all)")
+    a.add_argument("--library", help="sound library folder (default: the built-in sounds/)")
+    a.add_argument("--project", metavar="P", help="write a .sfxproj project")
+    a.add_argument("--wav", metavar="W", help="write the effects track (48 kHz 24-bit WAV)")
+    a.add_argument("--mp4", metavar="M", help="write the video with the effects mixed in")
+    a.add_argument("--json", metavar="J", help="write the segments as JSON")
+    a.add_argument("--batch-size", type=int, default=32)
+    a.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    e = sub.add_parser("export", help="export a project's effects")
+    e.add_argument("project")
+    e.add_argument("--wav", metavar="W")
+    e.add_argument("--mp4", metavar="M")
+    e.add_argument("--stems", metavar="DIR", help="one WAV per class")
+    e.add_argument("--otio", metavar="F", help="timeline interchange (.otio)")
+    e.add_argument("--original-gain", type=float, default=None, help="dB, original audio in the MP4")
+    e.add_argument("--effects-gain", type=float, default=None, help="dB, effects in the MP4")
+
+    t = sub.add_parser("train", help="train a model bundle on a folder of images (one sub-folder per class)")
+    t.add_argument("data_dir")
+    t.add_argument("--backbone", default="mobilenetv3small")
+    t.add_argument("--out", required=True)
+    t.add_argument("--weights", default="imagenet", help="imagenet | none | PATH to a weights file")
+    t.add_argument("--head-epochs", type=int, default=100)
+    t.add_argument("--finetune-epochs", type=int, default=100)
+    t.add_argument("--batch-size", type=int, default=32)
+    t.add_argument("--download", action="store_true", help="allow downloading ImageNet weights")
+
+    ev = sub.add_parser("evaluate", help="evaluate a model on images or on a video with ground truth")
+    ev.add_argument("model")
+    ev.add_argument("data_dir", nargs="?")
+    ev.add_argument("--report", metavar="DIR")
+    ev.add_argument("--video")
+    ev.add_argument("--truth")
+    ev.add_argument("--k", type=float, default=1.0)
+    ev.add_argument("--threshold", type=_unit_float, default=0.5)
+    ev.add_argument("--analysis-fps", type=_analysis_fps, default=None)
+
+    te = sub.add_parser("teach", help="improve a model from the corrections in projects")
+    te.add_argument("projects", nargs="+")
+    te.add_argument("--base", required=True, help="the model bundle to start from")
+    te.add_argument("--out", required=True)
+
+    m = sub.add_parser("model", help="model bundles")
+    msub = m.add_subparsers(dest="model_command")
+    mc = msub.add_parser("create", help="create an untrained bundle")
+    mc.add_argument("--backbone", required=True)
+    mc.add_argument("--weights", default="none")
+    mc.add_argument("--classes", help="JSON list of class names or a classes.json")
+    mc.add_argument("--out", required=True)
+    mc.add_argument("--download", action="store_true")
+    mi = msub.add_parser("imagenet", help="create the ImageNet recogniser bundle (no training)")
+    mi.add_argument("--weights", default="imagenet")
+    mi.add_argument("--out", required=True)
+    mi.add_argument("--download", action="store_true")
+    ml = msub.add_parser("list", help="list model bundles")
+    ml.add_argument("folders", nargs="*")
+    return parser
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from sfxstudio import pipeline
+    from sfxstudio.core.project_io import save_project
+
+    video = Path(args.video)
+    params = AnalysisParams(k=args.k, threshold=args.threshold, analysis_fps=args.analysis_fps,
+                            model=str(Path(args.model).resolve()))
+    opts = pipeline.AnalyzeOptions(batch_size=args.batch_size)
+    cache = drive(pipeline.analyze(video, args.model, params, options=opts), "Analysing", quiet=args.quiet)
+    project = Project(video=str(video.resolve()), params=params,
+                      library=str(Path(args.library).resolve()) if args.library else None, analysis=cache)
+    pipeline.resegment(project)
+    write_outputs(project, wav=args.wav, mp4=args.mp4, json_path=args.json, project_path=args.project)
+    if args.project:
+        save_project(project, args.project)
+        print(f"project: {args.project}", file=sys.stderr)
+    effects = [s for s in project.segments if s.origin != "mute"]
+    print(f"{len(effects)} effects in {cache.frames} analysed frames", file=sys.stderr)
+    if not (args.wav or args.mp4 or args.json or args.project):
+        for s in effects:
+            print(f"{s.start:9.3f} {s.end:9.3f}  {s.class_name}")
+    return EXIT_OK
+
+
+def write_outputs(project: Project, wav: str | None = None, mp4: str | None = None,
+                  json_path: str | None = None, project_path: str | None = None,
+                  stems: str | None = None, otio: str | None = None) -> None:
+    from sfxstudio import pipeline
+    from sfxstudio.core.atomic import atomic_write_text
+
+    if json_path:
+        data = {"video": project.video, "params": project.params.to_json(),
+                "segments": [s.to_json() for s in project.segments]}
+        atomic_write_text(json_path, json.dumps(data, indent=1) + "\n")
+        print(f"segments: {json_path}", file=sys.stderr)
+    if not (wav or mp4 or stems or otio):
+        return
+    from sfxstudio.media import export
+
+    library = pipeline.load_library(project)
+    duration = project.analysis.duration if project.analysis else None
+    mix = pipeline.render_project(project, library, duration=duration)
+    if duration is None:
+        duration = mix.shape[0] / 48000
+    if wav:
+        export.export_wav(mix, wav, duration)
+        print(f"effects track: {wav}", file=sys.stderr)
+    if mp4:
+        if not project.video:
+            raise BadInputError(project_path, "the project has no video to mix into")
+        res = export.export_mp4(project.video, mix, mp4, original_gain_db=project.mix.original_gain_db,
+                                effects_gain_db=project.mix.effects_gain_db)
+        note = getattr(res, "note", "")
+        print(f"video with effects: {mp4}" + (f" ({note})" if note else ""), file=sys.stderr)
+    if stems:
+        from sfxstudio.media.render import placements_for, render_stems
+
+        placements = placements_for(project.segments, library, pipeline.class_attributes(project, library),
+                                    project.class_variations or None)
+        Path(stems).mkdir(parents=True, exist_ok=True)
+        export.export_stems(render_stems(placements, duration), stems, duration)
+        print(f"stems: {stems}", file=sys.stderr)
+    if otio:
+        from sfxstudio.media.timeline import export_otio
+
+        export_otio(project, otio)
+        print(f"timeline: {otio}", file=sys.stderr)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from sfxstudio.core.project_io import load_project
+
+    project = load_project(args.project)
+    if args.original_gain is not None:
+        project.mix.original_gain_db = args.original_gain
+    if args.effects_gain is not None:
+        project.mix.effects_gain_db = args.effects_gain
+    if not (args.wav or args.mp4 or args.stems or args.otio):
+        raise BadInputError(args.project, "nothing to export: give --wav, --mp4, --stems or --otio")
+    write_outputs(project, wav=args.wav, mp4=args.mp4, stems=args.stems, otio=args.otio,
+                  project_path=args.project)
+    return EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from sfxstudio.demo.run import run_demo
+
+    run_demo(Path(args.out), seconds=args.seconds)
+    return EXIT_OK
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from sfxstudio.gui import app
+
+    if args.screenshot:
+        return app.screenshot(args.screenshot, args.target)
+    return app.run([sys.argv[0]] + ([args.target] if args.target else []))
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from sfxstudio.ml.train import train
+
+    out = train(args.data_dir, args.backbone, args.out, weights=args.weights, head_epochs=args.head_epochs,
+                finetune_epochs=args.finetune_epochs, batch_size=args.batch_size,
+                allow_download=args.download)
+    print(f"model bundle: {out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from sfxstudio.ml import evaluate
+
+    if args.video:
+        if not args.truth:
+            raise BadInputError(args.video, "--video needs --truth T.json")
+        res = evaluate.evaluate_video(args.model, args.video, args.truth, k=args.k, tau=args.threshold,
+                                      analysis_fps=args.analysis_fps)
+    else:
+        if not args.data_dir or not args.report:
+            raise BadInputError(args.model, "give DATA_DIR and --report DIR (or --video V --truth T.json)")
+        res = evaluate.evaluate_folder(args.model, args.data_dir, args.report)
+        print(f"report: {Path(args.report) / 'report.html'}", file=sys.stderr)
+    print(json.dumps(res, indent=1, default=float))
+    return EXIT_OK
+
+
+def cmd_teach(args: argparse.Namespace) -> int:
+    from sfxstudio.core.project_io import load_project
+    from sfxstudio.ml.teach import teach
+
+    projects = [load_project(p) for p in args.projects]
+    out = teach(projects, args.base, args.out)
+    print(f"model bundle: {out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    if args.model_command == "create":
+        from sfxstudio.ml.create import create_bundle
+
+        out = create_bundle(args.backbone, args.out, weights=args.weights, classes=args.classes,
+                            allow_download=args.download)
+        print(f"model bundle: {out}", file=sys.stderr)
+    elif args.model_command == "imagenet":
+        from sfxstudio.ml.imagenet import create_imagenet_bundle
+
+        out = create_imagenet_bundle(args.out, weights=args.weights, allow_download=args.download)
+        print(f"model bundle: {out}", file=sys.stderr)
+    elif args.model_command == "list":
+        from sfxstudio.ml.bundle import find_bundles
+
+        for path, meta in find_bundles([Path(f) for f in args.folders]):
+            print(f"{path}\t{meta.get('name', '')}\t{len(meta.get('classes', []))} classes")
+    else:
+        raise BadInputError(None, "usage: sfxstudio model create|imagenet|list ...")
+    return EXIT_OK
+
+
+COMMANDS = {"analyze": cmd_analyze, "analyse": cmd_analyze, "export": cmd_export, "demo": cmd_demo,
+            "gui": cmd_gui, "train": cmd_train, "evaluate": cmd_evaluate, "teach": cmd_teach,
+            "model": cmd_model}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = build_parser().parse_args(argv)
+    if args.command is None:
+        args = build_parser().parse_args(["gui"])
+    try:
+        return COMMANDS[args.command](args)
+    except (BadInputError, ExportError) as exc:
+        print(f"sfxstudio: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (Cancelled, KeyboardInterrupt):
+        print("sfxstudio: cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except SfxError as exc:
+        print(f"sfxstudio: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

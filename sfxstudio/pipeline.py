@@ -1,0 +1,190 @@
+"""Long jobs as generators that yield progress and honour cooperative cancellation.
+
+The CLI drives them with a progress bar, the GUI wraps them in a thin Qt worker
+(napari style). Each job yields `Progress` items; the last one carries the result.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sfxstudio.analysis import auto_segments
+from sfxstudio.core.classes import OTHERWISE, SoundAttributes
+from sfxstudio.core.errors import BadInputError, Cancelled
+from sfxstudio.core.project import AnalysisCache, AnalysisParams, Project
+from sfxstudio.core.segments import Segment, merge_segments
+
+CancelFn = Callable[[], bool]
+
+
+@dataclass
+class Progress:
+    """One step of a job. `partial` holds new results as they stream in."""
+
+    done: int
+    total: int
+    started: float  # time.monotonic() at the start of the job
+    message: str = ""
+    partial: Any = None
+    result: Any = None
+    finished: bool = False
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.done / self.total) if self.total else 0.0
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    @property
+    def rate(self) -> float:
+        """Units (frames, seconds of audio...) per second so far."""
+        el = self.elapsed
+        return self.done / el if el > 0 else 0.0
+
+    @property
+    def eta(self) -> float | None:
+        """Seconds left at the current rate, None when unknown."""
+        r = self.rate
+        if r <= 0 or not self.total:
+            return None
+        return max(0.0, (self.total - self.done) / r)
+
+
+@dataclass
+class AnalysisChunk:
+    """Frames analysed since the previous progress step (for live timelines)."""
+
+    times: np.ndarray
+    probs: np.ndarray
+
+
+@dataclass
+class AnalyzeOptions:
+    batch_size: int = 32
+    device: str = "auto"
+    frame_size_override: tuple[int, int] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def analyze(
+    video: str | Path,
+    model: str | Path | Any,
+    params: AnalysisParams,
+    cancel: CancelFn | None = None,
+    options: AnalyzeOptions | None = None,
+) -> Iterator[Progress]:
+    """Classify the video's frames; the last Progress has result=AnalysisCache.
+
+    `model` is a bundle folder or an already loaded ModelBundle.
+    Raises Cancelled when cancel() becomes true, BadInputError on bad input.
+    """
+    from sfxstudio.media.video import analysis_rate, estimate_analysis_frames, iter_frames, probe
+    from sfxstudio.ml.bundle import ModelBundle
+    from sfxstudio.ml.inference import infer_frames
+
+    options = options or AnalyzeOptions()
+    started = time.monotonic()
+    info = probe(video)
+    yield Progress(0, 0, started, message="Loading model")
+    bundle = model if isinstance(model, ModelBundle) else ModelBundle.load(model)
+    if OTHERWISE not in bundle.class_names:
+        raise BadInputError(bundle.path, f"the model has no {OTHERWISE!r} class")
+    fa = analysis_rate(info, params.analysis_fps)
+    total = estimate_analysis_frames(info, params.analysis_fps)
+    size = options.frame_size_override or bundle.input_size
+    frames = iter_frames(video, size=size, analysis_fps=params.analysis_fps)
+    times_parts: list[np.ndarray] = []
+    probs_parts: list[np.ndarray] = []
+    emb_parts: list[np.ndarray] = []
+    done = 0
+    yield Progress(0, total, started, message=f"Analysing {Path(video).name}")
+    try:
+        for t, p, e in infer_frames(bundle, frames, batch_size=options.batch_size, cancel=cancel):
+            times_parts.append(t)
+            probs_parts.append(p.astype(np.float32, copy=False))
+            emb_parts.append(e.astype(np.float16, copy=False))
+            done += len(t)
+            yield Progress(done, max(total, done), started, message="Analysing",
+                           partial=AnalysisChunk(t, p))
+            if cancel is not None and cancel():
+                raise Cancelled("analysis cancelled")
+    finally:
+        close = getattr(frames, "close", None)
+        if close is not None:
+            close()
+    if cancel is not None and cancel():
+        raise Cancelled("analysis cancelled")
+    if done == 0:
+        raise BadInputError(video, "no frames could be decoded")
+    n_classes = len(bundle.class_names)
+    cache = AnalysisCache(
+        times=np.concatenate(times_parts),
+        probs=np.concatenate(probs_parts) if probs_parts else np.zeros((0, n_classes), np.float32),
+        embeddings=np.concatenate(emb_parts) if emb_parts else np.zeros((0, 0), np.float16),
+        class_names=list(bundle.class_names),
+        frame_duration=1.0 / fa,
+        duration=info.duration,
+        model=str(bundle.path),
+    )
+    yield Progress(done, done, started, message="Analysis finished", result=cache, finished=True)
+
+
+def compute_auto_segments(cache: AnalysisCache, params: AnalysisParams) -> list[Segment]:
+    """The cheap step after the cache: threshold + mode filter + segmentation."""
+    if OTHERWISE not in cache.class_names:
+        raise ValueError(f"analysis has no {OTHERWISE!r} class")
+    return auto_segments(
+        cache.probs, cache.times, cache.frame_duration, cache.class_names,
+        cache.class_names.index(OTHERWISE), params.k, params.threshold, cache.duration,
+    )
+
+
+def resegment(project: Project) -> list[Segment]:
+    """Recompute automatic segments from the cache, keeping every manual and mute range."""
+    if project.analysis is None:
+        return list(project.segments)
+    autos = compute_auto_segments(project.analysis, project.params)
+    project.segments = merge_segments(autos, project.manual_segments(),
+                                      min_length=0.5 * project.analysis.frame_duration)
+    return project.segments
+
+
+def load_library(project: Project) -> Any:
+    from sfxstudio.media.library import SoundLibrary
+    from sfxstudio.paths import SOUNDS
+
+    return SoundLibrary.load(project.library or SOUNDS)
+
+
+def class_attributes(project: Project, library: Any) -> dict[str, SoundAttributes]:
+    """Library defaults overridden by the project's per-class settings."""
+    names = set(library.class_names()) | set(project.class_attributes)
+    return {n: project.class_attributes.get(n) or library.attributes(n) for n in names}
+
+
+def render_project(project: Project, library: Any | None = None, duration: float | None = None,
+                   seed: int = 0) -> np.ndarray:
+    """The effects mix of the project: float32 48 kHz stereo, exactly the video's duration."""
+    from sfxstudio.media.render import placements_for, render_mix
+
+    library = library or load_library(project)
+    if duration is None:
+        if project.analysis is not None:
+            duration = project.analysis.duration
+        elif project.video:
+            from sfxstudio.media.video import probe
+
+            duration = probe(project.video).duration
+        else:
+            raise ValueError("the project has no video")
+    placements = placements_for(project.segments, library, class_attributes(project, library),
+                                project.class_variations or None, seed=seed)
+    return render_mix(placements, duration)
