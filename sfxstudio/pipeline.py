@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from sfxstudio.analysis import auto_segments
+from sfxstudio.analysis import auto_segments, top_labels
 from sfxstudio.core.classes import OTHERWISE, SoundAttributes
 from sfxstudio.core.errors import BadInputError, Cancelled
 from sfxstudio.core.project import AnalysisCache, AnalysisParams, Project
@@ -141,9 +141,12 @@ def compute_auto_segments(cache: AnalysisCache, params: AnalysisParams) -> list[
     """The cheap step after the cache: threshold + mode filter + segmentation."""
     if OTHERWISE not in cache.class_names:
         raise ValueError(f"analysis has no {OTHERWISE!r} class")
+    top = cache.derived.get("top")
+    if top is None:
+        top = cache.derived["top"] = top_labels(cache.probs)
     return auto_segments(
         cache.probs, cache.times, cache.frame_duration, cache.class_names,
-        cache.class_names.index(OTHERWISE), params.k, params.threshold, cache.duration,
+        cache.class_names.index(OTHERWISE), params.k, params.threshold, cache.duration, top=top,
     )
 
 

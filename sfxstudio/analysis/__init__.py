@@ -5,6 +5,13 @@ The three public functions below are a stable API (see README, "API").
 
 from sfxstudio.analysis.segmentation import auto_segments, segments_from_labels
 from sfxstudio.analysis.smoothing import mode_filter
-from sfxstudio.analysis.threshold import threshold_labels
+from sfxstudio.analysis.threshold import apply_threshold, threshold_labels, top_labels
 
-__all__ = ["auto_segments", "mode_filter", "segments_from_labels", "threshold_labels"]
+__all__ = [
+    "apply_threshold",
+    "auto_segments",
+    "mode_filter",
+    "segments_from_labels",
+    "threshold_labels",
+    "top_labels",
+]

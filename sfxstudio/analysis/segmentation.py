@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from sfxstudio.analysis.smoothing import mode_filter
-from sfxstudio.analysis.threshold import threshold_labels
+from sfxstudio.analysis.threshold import apply_threshold, top_labels
 from sfxstudio.core.segments import Segment
 
 
@@ -51,10 +51,16 @@ def auto_segments(
     k: float,
     tau: float,
     duration: float | None = None,
+    top: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[Segment]:
-    """Threshold, mode filter with r = round(k * f_a), segmentation -> automatic Segments."""
+    """Threshold, mode filter with r = round(k * f_a), segmentation -> automatic Segments.
+
+    `top` is `top_labels(probs)` when the caller keeps it between calls (it does not depend on
+    k or tau), which makes a slider move cost only the mode filter and the segmentation.
+    """
     fa = 1.0 / frame_duration
     radius = round(k * fa)
-    labels = mode_filter(threshold_labels(probs, tau, otherwise_id), radius)
+    argmax, best = top if top is not None else top_labels(probs)
+    labels = mode_filter(apply_threshold(argmax, best, tau, otherwise_id), radius)
     runs = segments_from_labels(labels, times, frame_duration, otherwise_id, duration)
     return [Segment(class_names[c], a, b, origin="auto") for c, a, b in runs]

@@ -31,23 +31,31 @@ def mode_filter(labels: np.ndarray, radius: int) -> np.ndarray:
     m = present.shape[0]
     if m == 1:
         return labels.astype(np.int32, copy=True)
-    idx = np.arange(n)
-    lo = np.maximum(idx - radius, 0)
-    hi = np.minimum(idx + radius + 1, n)
+    # Counts over the window [j - r, j + r] come from prefix sums with plain slices (no gathers).
     # Keep the best count and its (smallest) class while sweeping classes in id order:
     # one (N,) pass per present class, never an (N, classes) matrix.
     best_count = np.full(n, -1, dtype=np.int32)
     best_class = np.zeros(n, dtype=np.int32)
     own_count = np.zeros(n, dtype=np.int32)
-    cs = np.empty(n + 1, dtype=np.int32)
-    cs[0] = 0
+    cs = np.zeros(n + 1 + radius, dtype=np.int32)
+    count = np.empty(n, dtype=np.int32)
     for c in range(m):
-        np.cumsum(compact == c, out=cs[1:])
-        count = cs[hi] - cs[lo]
+        mine = compact == c
+        np.cumsum(mine, out=cs[1:n + 1])
+        cs[n + 1:] = cs[n]  # windows running past the end see the total
+        _window_counts(cs, n, radius, count)
         better = count > best_count  # strict: ties keep the smaller class id
         best_count[better] = count[better]
         best_class[better] = c
-        mine = compact == c
         own_count[mine] = count[mine]
     out = np.where(own_count == best_count, compact, best_class)
     return present[out].astype(np.int32)
+
+
+def _window_counts(cs: np.ndarray, n: int, radius: int, out: np.ndarray) -> None:
+    """out[j] = cs[min(j + r + 1, n)] - cs[max(j - r, 0)], with cs padded past n by its total."""
+    # upper end: cs[j + r + 1] for all j thanks to the padding
+    np.copyto(out, cs[radius + 1: radius + 1 + n])
+    # lower end: cs[j - r] for j >= r, cs[0] = 0 before
+    if radius < n:
+        out[radius:] -= cs[: n - radius]

@@ -67,6 +67,8 @@ class AnalysisCache:
     frame_duration: float
     duration: float  # video duration in seconds
     model: str = ""
+    # Values derived from the arrays (e.g. per-frame argmax) kept between slider moves.
+    derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.times)
