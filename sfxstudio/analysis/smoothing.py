@@ -26,11 +26,14 @@ def mode_filter(labels: np.ndarray, radius: int) -> np.ndarray:
         return labels.astype(np.int32, copy=True)
     if labels.min() < 0:
         raise ValueError("labels must be non-negative")
-    present, compact = np.unique(labels, return_inverse=True)  # present is sorted
-    compact = compact.astype(np.int32)
+    # Class ids are small integers: a lookup table compacts them without sorting.
+    present = np.flatnonzero(np.bincount(labels))
     m = present.shape[0]
     if m == 1:
         return labels.astype(np.int32, copy=True)
+    lut = np.zeros(int(present[-1]) + 1, dtype=np.int32)
+    lut[present] = np.arange(m, dtype=np.int32)
+    compact = lut[labels]
     # Counts over the window [j - r, j + r] come from prefix sums with plain slices (no gathers).
     # Keep the best count and its (smallest) class while sweeping classes in id order:
     # one (N,) pass per present class, never an (N, classes) matrix.
@@ -39,15 +42,17 @@ def mode_filter(labels: np.ndarray, radius: int) -> np.ndarray:
     own_count = np.zeros(n, dtype=np.int32)
     cs = np.zeros(n + 1 + radius, dtype=np.int32)
     count = np.empty(n, dtype=np.int32)
+    better = np.empty(n, dtype=bool)
+    mine = np.empty(n, dtype=bool)
     for c in range(m):
-        mine = compact == c
+        np.equal(compact, c, out=mine)
         np.cumsum(mine, out=cs[1:n + 1])
         cs[n + 1:] = cs[n]  # windows running past the end see the total
         _window_counts(cs, n, radius, count)
-        better = count > best_count  # strict: ties keep the smaller class id
-        best_count[better] = count[better]
-        best_class[better] = c
-        own_count[mine] = count[mine]
+        np.greater(count, best_count, out=better)  # strict: ties keep the smaller class id
+        np.maximum(count, best_count, out=best_count)
+        np.copyto(best_class, c, where=better)
+        np.copyto(own_count, count, where=mine)
     out = np.where(own_count == best_count, compact, best_class)
     return present[out].astype(np.int32)
 
