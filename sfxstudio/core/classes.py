@@ -105,6 +105,9 @@ class ClassSet:
     def __getitem__(self, key: int | str) -> SoundClass:
         return self.classes[self.id_of(key) if isinstance(key, str) else key]
 
+    def get(self, name: str, default: SoundClass | None = None) -> SoundClass | None:
+        return self.classes[self._index[name]] if name in self._index else default
+
     def __contains__(self, name: object) -> bool:
         return name in self._index
 

@@ -46,3 +46,11 @@ def test_atomic_write_replaces_and_reports_unwritable_folders(tmp_path):
     with pytest.raises(ExportError) as err:
         atomic_write_text("/proc/self/sfx-test.txt", "x")
     assert "/proc/self/sfx-test.txt" in str(err.value)
+
+
+def test_subset_keeps_model_order_and_invents_unknown_classes():
+    cs = default_classes().subset(["fire", "otherwise", "kazoo"])
+    assert cs.names == ["fire", "otherwise", "kazoo"]
+    assert [c.id for c in cs.classes] == [0, 1, 2]
+    assert cs["fire"].color == default_classes()["fire"].color
+    assert cs["kazoo"].sound is not None and cs.otherwise_id == 1

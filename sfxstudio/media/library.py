@@ -1,0 +1,295 @@
+"""A sound library: `root/<class_name>/*` audio variations plus optional `root/library.json` attributes.
+
+Loading only lists files (a library may hold gigabytes of audio); each sound is decoded to
+float32 stereo 48 kHz the first time it is used and then cached. `validate()` decodes everything
+up front for the cases where an editor wants to know now which files are broken.
+
+library.json:
+    {"format": "sfxstudio-library", "version": 1,
+     "classes": {"dog_barking": {"mode": "retrigger", "gain_db": -3, "variation_policy": "random"}}}
+Any SoundAttributes field may be given; the rest come from resources/classes.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import threading
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from sfxstudio.core.atomic import atomic_path
+from sfxstudio.core.classes import OTHERWISE, SoundAttributes, default_classes
+from sfxstudio.core.errors import BadInputError, SfxError
+from sfxstudio.media.audio_io import SAMPLE_RATE, decode_audio
+
+VariationPolicy = Literal["round_robin", "random", "first"]
+VARIATION_POLICIES: tuple[str, ...] = ("round_robin", "random", "first")
+DEFAULT_POLICY: VariationPolicy = "round_robin"
+AUDIO_SUFFIXES: frozenset[str] = frozenset(
+    {".wav", ".flac", ".ogg", ".mp3", ".oga", ".opus", ".m4a", ".aiff", ".aif"}
+)
+LIBRARY_FILE = "library.json"
+LIBRARY_FORMAT = "sfxstudio-library"
+LIBRARY_VERSION = 1
+
+
+def _default_attributes(class_name: str) -> SoundAttributes:
+    classes = default_classes()
+    if class_name in classes:
+        sound = classes[class_name].sound
+        if sound is not None:
+            return sound
+    if class_name == classes.otherwise or class_name == OTHERWISE:
+        # `otherwise` means "no effect": its folder may hold negatives, never a sound to play.
+        return SoundAttributes(enabled=False)
+    return SoundAttributes()
+
+
+def _read_config(path: Path) -> tuple[dict[str, SoundAttributes], dict[str, VariationPolicy]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BadInputError(path, f"cannot be read ({exc})") from exc
+    except json.JSONDecodeError as exc:
+        raise BadInputError(path, f"is not valid JSON (line {exc.lineno}: {exc.msg})") from exc
+    if not isinstance(data, dict) or data.get("format") != LIBRARY_FORMAT:
+        raise BadInputError(path, f'is not a sound library file (expected "format": "{LIBRARY_FORMAT}")')
+    version = data.get("version")
+    if not isinstance(version, int) or version < 1:
+        raise BadInputError(path, f"has an invalid version {version!r}")
+    if version > LIBRARY_VERSION:
+        raise BadInputError(path, f"was written by a newer SFX Studio (version {version})")
+    classes = data.get("classes", {})
+    if not isinstance(classes, dict):
+        raise BadInputError(path, '"classes" must be an object of class name -> attributes')
+    attributes: dict[str, SoundAttributes] = {}
+    policies: dict[str, VariationPolicy] = {}
+    for name, entry in classes.items():
+        if not isinstance(entry, dict):
+            raise BadInputError(path, f"class {name!r}: attributes must be an object")
+        entry = dict(entry)
+        policy = entry.pop("variation_policy", None)
+        if policy is not None:
+            if policy not in VARIATION_POLICIES:
+                raise BadInputError(
+                    path,
+                    f"class {name!r}: variation_policy must be one of {', '.join(VARIATION_POLICIES)},"
+                    f" not {policy!r}",
+                )
+            policies[name] = policy
+        try:
+            attributes[name] = SoundAttributes.from_json(entry, base=_default_attributes(name))
+        except (ValueError, TypeError) as exc:
+            raise BadInputError(path, f"class {name!r}: {exc}") from exc
+    return attributes, policies
+
+
+class SoundLibrary:
+    """Variations and attributes per class. Thread-safe: workers may call samples() concurrently."""
+
+    def __init__(
+        self,
+        root: Path,
+        variations: dict[str, list[str]],
+        attributes: dict[str, SoundAttributes] | None = None,
+        policies: dict[str, VariationPolicy] | None = None,
+        problems: list[str] | None = None,
+    ) -> None:
+        self.root = root
+        self._variations = {name: sorted(files) for name, files in variations.items()}
+        self._attributes = dict(attributes or {})
+        self._policies = dict(policies or {})
+        self.problems: list[str] = list(problems or [])
+        self._cache: dict[Path, np.ndarray] = {}
+        self._lock = threading.Lock()
+        self._file_locks: dict[Path, threading.Lock] = {}
+
+    @classmethod
+    def load(cls, root: str | Path) -> SoundLibrary:
+        """List `root/<class>/*` audio files and read `root/library.json`; decodes nothing.
+
+        Unreadable or empty files are skipped and reported in `.problems`; a bad library.json
+        or a missing root raises BadInputError. Folders named after classes the app does not
+        know are kept as extra classes (a user library may be made for another model).
+        """
+        root = Path(root)
+        if not root.exists():
+            raise BadInputError(root, "sound library folder not found")
+        if not root.is_dir():
+            raise BadInputError(root, "a sound library must be a folder")
+        config = root / LIBRARY_FILE
+        attributes, policies = _read_config(config) if config.is_file() else ({}, {})
+        problems: list[str] = []
+        variations: dict[str, list[str]] = {}
+        try:
+            folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+        except OSError as exc:
+            raise BadInputError(root, f"cannot list the folder ({exc.strerror or exc})") from exc
+        for folder in folders:
+            files: list[str] = []
+            try:
+                entries = sorted(folder.iterdir())
+            except OSError as exc:
+                problems.append(f"{folder}: cannot list the folder ({exc.strerror or exc})")
+                continue
+            for entry in entries:
+                if entry.name.startswith(".") or entry.suffix.lower() not in AUDIO_SUFFIXES:
+                    continue  # READMEs, licences, .DS_Store: not sounds, not problems
+                problem = _file_problem(entry)
+                if problem:
+                    problems.append(f"{entry}: {problem}")
+                    continue
+                files.append(entry.relative_to(root).as_posix())
+            variations[folder.name] = files
+        for name in attributes:
+            variations.setdefault(name, [])
+        return cls(root, variations, attributes, policies, problems)
+
+    # -- classes and attributes --------------------------------------------------------------
+
+    def class_names(self) -> list[str]:
+        """Classes with a folder or a library.json entry: the app's class order, then extras A-Z."""
+        known = default_classes().names
+        present = set(self._variations)
+        return [n for n in known if n in present] + sorted(present - set(known))
+
+    def attributes(self, class_name: str) -> SoundAttributes:
+        """library.json's attributes, else the class defaults (classes.json), else plain defaults."""
+        return self._attributes.get(class_name) or _default_attributes(class_name)
+
+    def policy(self, class_name: str) -> VariationPolicy:
+        return self._policies.get(class_name, DEFAULT_POLICY)
+
+    def variations(self, class_name: str) -> list[str]:
+        """The class's sound files as posix paths relative to root, sorted; [] when it has none."""
+        return list(self._variations.get(class_name, []))
+
+    def pick_variation(self, class_name: str, index: int, seed: int = 0) -> str | None:
+        """The variation for the index-th effect of a class, following the class's policy.
+
+        round_robin: index mod count; first: always the first; random: chosen from seed and index
+        only, so the same project renders the same sounds every time. None when the class has none.
+        """
+        files = self._variations.get(class_name) or []
+        if not files:
+            return None
+        policy = self.policy(class_name)
+        if policy == "first":
+            return files[0]
+        if policy == "random":
+            digest = hashlib.blake2b(f"{seed}:{index}".encode(), digest_size=8).digest()
+            return files[int.from_bytes(digest, "little") % len(files)]
+        return files[index % len(files)]
+
+    # -- audio ---------------------------------------------------------------------------------
+
+    def resolve(self, path: str | Path) -> Path:
+        """Absolute path of a variation given relative to root (or already absolute)."""
+        p = Path(path)
+        return p if p.is_absolute() else self.root / p
+
+    def samples(self, path: str | Path) -> np.ndarray:
+        """(n, 2) float32 at 48 kHz, decoded on first use and cached; read-only (shared by all).
+
+        Raises BadInputError naming the file when it cannot be decoded.
+        """
+        full = self.resolve(path)
+        with self._lock:
+            cached = self._cache.get(full)
+            if cached is not None:
+                return cached
+            file_lock = self._file_locks.setdefault(full, threading.Lock())
+        # Decode outside the library lock so different files decode in parallel, while two
+        # threads asking for the same file wait for one decode.
+        with file_lock:
+            with self._lock:
+                cached = self._cache.get(full)
+            if cached is not None:
+                return cached
+            data = decode_audio(full, SAMPLE_RATE)
+            data.setflags(write=False)
+            with self._lock:
+                self._cache[full] = data
+            return data
+
+    def validate(self) -> list[str]:
+        """Decode every variation; broken ones are dropped from their class and added to `.problems`.
+
+        Returns the new problems. Decoded audio is not kept (a library can be larger than memory).
+        """
+        new: list[str] = []
+        for name, files in self._variations.items():
+            keep = []
+            for rel in files:
+                full = self.resolve(rel)
+                try:
+                    with self._lock:
+                        cached = full in self._cache
+                    if not cached:
+                        decode_audio(full, SAMPLE_RATE)
+                    keep.append(rel)
+                except SfxError as exc:
+                    new.append(str(exc))
+            self._variations[name] = keep
+        self.problems.extend(new)
+        return new
+
+    def add_variation(self, class_name: str, source: str | Path) -> str:
+        """Copy an audio file into `root/<class_name>/` and return its relative path.
+
+        The file is decoded first, so a broken file never enters the library (BadInputError).
+        An existing file with the same name is not overwritten: the copy gets a numbered name.
+        """
+        source = Path(source)
+        data = decode_audio(source, SAMPLE_RATE)
+        folder = self.root / class_name
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / source.name
+        counter = 2
+        while target.exists():
+            target = folder / f"{source.stem} ({counter}){source.suffix}"
+            counter += 1
+        with atomic_path(target) as tmp:
+            shutil.copyfile(source, tmp)
+        rel = target.relative_to(self.root).as_posix()
+        data.setflags(write=False)
+        with self._lock:
+            self._cache[target] = data
+            self._variations[class_name] = sorted([*self._variations.get(class_name, []), rel])
+        return rel
+
+    def __repr__(self) -> str:
+        count = sum(len(v) for v in self._variations.values())
+        return f"SoundLibrary({str(self.root)!r}, {len(self._variations)} classes, {count} sounds)"
+
+
+def _file_problem(path: Path) -> str | None:
+    """Cheap checks that need no decoding: the file is readable and not empty."""
+    try:
+        if not path.is_file():
+            return "is not a file"
+        if path.stat().st_size == 0:
+            return "file is empty (0 bytes)"
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if not os.access(path, os.R_OK):
+        return "cannot be read (permission denied)"
+    return None
+
+
+def library_json(
+    attributes: dict[str, SoundAttributes], policies: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The library.json document for the given attributes (for writing a user library)."""
+    classes: dict[str, Any] = {}
+    for name, attrs in attributes.items():
+        entry = attrs.to_json()
+        if policies and name in policies:
+            entry["variation_policy"] = policies[name]
+        classes[name] = entry
+    return {"format": LIBRARY_FORMAT, "version": LIBRARY_VERSION, "classes": classes}
