@@ -237,19 +237,24 @@ def decode_video_audio(path: str | Path, rate: int = SAMPLE_RATE) -> np.ndarray 
     return out
 
 
-def write_wav(path: str | Path, data: np.ndarray, rate: int = SAMPLE_RATE, subtype: str = "PCM_24") -> None:
-    """Write (n, channels) float audio as WAV, atomically (an existing file survives a failure).
+def write_wav(path: str | Path, data: np.ndarray, rate: int = SAMPLE_RATE, subtype: str = "PCM_24") -> Path:
+    """Write audio (n, channels) as WAV atomically; ExportError names the file on failure.
 
-    Samples beyond +-1 are clipped by libsndfile for PCM subtypes; raises ExportError.
+    For integer subtypes libsndfile clips samples beyond +-1 (soundfile turns clipping on),
+    so an over-full stem distorts mildly instead of wrapping round; tests check this.
     """
-    import soundfile as sf
+    import soundfile as sf  # media-layer dependency, imported where used to keep import time low
 
     path = Path(path)
-    data = np.asarray(data, dtype=np.float32)
-    if data.ndim not in (1, 2):
-        raise ValueError("audio must be (n,) or (n, channels)")
+    x = np.asarray(data, dtype=np.float32)
+    # RIFF sizes are 32-bit; beyond 4 GiB use RF64 (long timelines at 24-bit 48 kHz: ~6.9 h).
+    bytes_per = {"PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8}.get(subtype, 4)
+    channels = 1 if x.ndim == 1 else x.shape[1]
+    fmt = "RF64" if x.shape[0] * channels * bytes_per >= (1 << 32) - 1024 else "WAV"
     with atomic_path(path, suffix=".wav") as tmp:
         try:
-            sf.write(str(tmp), data, int(rate), subtype=subtype, format="WAV")
-        except (RuntimeError, ValueError, TypeError, sf.LibsndfileError) as exc:
+            sf.write(str(tmp), x, rate, subtype=subtype, format=fmt)
+        except (RuntimeError, sf.LibsndfileError, ValueError) as exc:
             raise ExportError(path, f"cannot write WAV ({exc})") from exc
+    return path
+

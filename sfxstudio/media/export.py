@@ -1,0 +1,287 @@
+"""Exports: the effects track as WAV, one WAV per class (stems), and the video with effects mixed in.
+
+Every output is written to a temporary file beside the target and renamed onto it at the end
+(sfxstudio.core.atomic), so a failed or cancelled export never leaves a partial file and never
+damages an earlier export at the same path.
+
+MP4: the video stream is copied bit for bit (`-c:v copy`); re-encoding would cost quality and
+minutes. Only codecs MP4 cannot carry (VP8, Theora, MPEG-1/2, ...) are re-encoded with libx264,
+and the result says so. The single audio track is original audio + effects, peak-guarded and
+encoded AAC; its length is the video's, so the file's duration is the video's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sfxstudio.core.atomic import atomic_path
+from sfxstudio.core.errors import BadInputError, Cancelled, ExportError
+from sfxstudio.media.audio_io import write_wav
+from sfxstudio.media.render import SAMPLE_RATE, apply_peak_guard, db_to_gain, peak_dbfs
+
+PEAK_DBFS = -1.0
+AAC_BITRATE = "192k"
+# Video codecs the MP4 muxer carries and editors/players read; anything else is re-encoded.
+MP4_COPYABLE = frozenset({"h264", "hevc", "av1", "mpeg4", "vp9"})
+_CHUNK_FRAMES = 1 << 18  # audio frames per pipe write (~5 s): progress/cancel granularity
+
+ProgressFn = Callable[[float], None]
+CancelFn = Callable[[], bool] | Any  # a callable returning True to stop, or a threading.Event
+
+
+@dataclass(frozen=True)
+class Mp4Result:
+    path: Path
+    video_copied: bool
+    note: str = ""
+
+
+# ------------------------------------------------------------------------------- WAV
+
+
+def _stereo_frames(data: np.ndarray, frames: int | None) -> np.ndarray:
+    x = np.asarray(data, dtype=np.float32)
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2 or x.shape[1] not in (1, 2):
+        raise ValueError(f"audio must be (n, 2), got shape {x.shape}")
+    if x.shape[1] == 1:
+        x = np.repeat(x, 2, axis=1)
+    if frames is not None and x.shape[0] != frames:
+        if x.shape[0] > frames:
+            x = x[:frames]
+        else:
+            x = np.concatenate([x, np.zeros((frames - x.shape[0], 2), dtype=np.float32)])
+    return x
+
+
+def export_wav(mix: np.ndarray, path: str | Path, duration: float, rate: int = SAMPLE_RATE) -> Path:
+    """The effects track: 24-bit WAV of exactly round(duration * rate) frames (padded or trimmed)."""
+    frames = round(duration * rate)
+    return write_wav(path, _stereo_frames(mix, frames), rate, "PCM_24")
+
+
+_UNSAFE = re.compile(r"[^\w.-]+")
+
+
+def export_stems(stems: Mapping[str, np.ndarray], folder: str | Path, duration: float,
+                 rate: int = SAMPLE_RATE) -> dict[str, float]:
+    """<class>.wav (24-bit) per stem in `folder` (created if needed); returns each stem's peak dBFS.
+
+    Stems are not peak-guarded (that would change their balance); a peak above 0 dBFS is
+    clipped in the file, so callers should warn about stems whose peak is > 0.
+    """
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(folder, f"cannot create the folder ({exc.strerror or exc})") from exc
+    peaks: dict[str, float] = {}
+    for name, audio in stems.items():
+        safe = _UNSAFE.sub("_", name).strip("._") or "stem"
+        export_wav(audio, folder / f"{safe}.wav", duration, rate)
+        peaks[name] = peak_dbfs(audio)
+    return peaks
+
+
+# ------------------------------------------------------------------------------ ffmpeg
+
+
+def find_ffmpeg() -> str:
+    """The system ffmpeg when on PATH (users may have a build with more codecs), else imageio-ffmpeg's."""
+    exe = shutil.which("ffmpeg")
+    if exe:
+        return exe
+    try:
+        import imageio_ffmpeg
+
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except Exception as exc:  # ImportError or its own "no binary for this platform" RuntimeError
+        raise ExportError("ffmpeg", "no ffmpeg found: install ffmpeg or the imageio-ffmpeg package "
+                          f"({exc})") from exc
+
+
+@dataclass(frozen=True)
+class _VideoTiming:
+    codec: str
+    offset: float  # where the first frame lands in the output (ffmpeg shifts by the file start)
+    duration: float  # first frame to end of the last frame
+
+
+def _video_timing(path: Path) -> _VideoTiming:
+    """Where the copied video starts and how long it runs, from its packets (no decoding).
+
+    Container and tag durations can be estimates (MPEG-PS) or measured from the file start
+    (MKV DURATION tags); the packets say exactly what the output's video track will hold,
+    so the audio track is made exactly that long.
+    """
+    import av
+
+    from sfxstudio.media.video import probe
+
+    info = probe(path)  # BadInputError naming the file for anything unusable
+    lo, hi = math.inf, -math.inf
+    frame = 1.0 / info.fps if info.fps > 0 else 0.0
+    try:
+        with av.open(str(path)) as container:
+            # ffmpeg shifts every stream of an input by the file's start time (no -copyts), so
+            # the first frame lands at (first frame time - file start) in the output.
+            file_start = container.start_time / 1e6 if container.start_time is not None else 0.0
+            stream = container.streams.video[0]
+            tb = float(stream.time_base or 0.0)
+            for pkt in container.demux(stream):
+                if pkt.pts is None or not pkt.size:
+                    continue
+                t = pkt.pts * tb
+                lo = min(lo, t)
+                hi = max(hi, t + (pkt.duration * tb if pkt.duration else frame))
+    except (av.FFmpegError, OSError) as exc:
+        raise BadInputError(path, f"cannot read the video ({exc})") from exc
+    if not math.isfinite(lo):  # no timestamps at all: trust the probe
+        lo, hi = info.start_time, info.start_time + info.duration
+    return _VideoTiming(info.codec, max(0.0, lo - file_start), max(0.0, hi - lo))
+
+
+def _cancelled(cancel: CancelFn | None) -> bool:
+    if cancel is None:
+        return False
+    is_set = getattr(cancel, "is_set", None)
+    return bool(is_set() if callable(is_set) else cancel())
+
+
+_LOG_PREFIX = re.compile(r"^(\[[^\]]*@ 0x[0-9a-f]+\]\s*)+")
+
+
+def _ffmpeg_error(stderr: bytes, tmp: Path, out_path: Path) -> str:
+    """ffmpeg's last error line, plus the first line that names the actual cause.
+
+    The last line is often generic ("Error opening output files: Invalid argument"); the
+    cause ('Unable to parse "b" option value ...') comes earlier. The temporary file's name
+    is replaced by the target's, which is the name the user knows.
+    """
+    text = stderr.decode("utf-8", "replace").replace(str(tmp), str(out_path))
+    lines = [_LOG_PREFIX.sub("", ln).strip() for ln in text.splitlines()]
+    lines = [ln for ln in lines if ln]
+    if not lines:
+        return "ffmpeg failed without a message"
+    last = lines[-1]
+    cause = next((ln for ln in lines[:-1] if not ln.startswith("Error opening")), None)
+    return f"{last} ({cause})" if cause and cause != last else last
+
+
+def _original_audio(video_path: Path) -> np.ndarray | None:
+    from sfxstudio.media.audio_io import decode_video_audio
+
+    return decode_video_audio(video_path)
+
+
+def export_mp4(
+    video_path: str | Path,
+    effects: np.ndarray,
+    out_path: str | Path,
+    original_gain_db: float = 0.0,
+    effects_gain_db: float = 0.0,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+    original: np.ndarray | bool | None = True,
+) -> Mp4Result:
+    """The video with one audio track: original * original gain + effects * effects gain.
+
+    effects: (n, 2) float32 at 48 kHz, sample 0 = the first video frame (padded/trimmed to
+    the video's duration). original: True decodes the video's own audio (audio_io
+    .decode_video_audio); pass an array already decoded to save the work, or None for
+    effects only. progress(fraction) is called as audio is encoded; cancel (a callable or an
+    Event) stops ffmpeg and raises Cancelled. The video stream is copied unless MP4 cannot
+    carry its codec; then it is re-encoded with libx264 and the result's note says so.
+    """
+    video_path = Path(video_path)
+    out_path = Path(out_path)
+    if not video_path.is_file():
+        raise BadInputError(video_path, "video file not found")
+    timing = _video_timing(video_path)
+    ffmpeg = find_ffmpeg()
+
+    frames = round(timing.duration * SAMPLE_RATE)
+    mix = _stereo_frames(effects, frames) * np.float32(db_to_gain(effects_gain_db))
+    orig = _original_audio(video_path) if original is True else (None if original is False else original)
+    if orig is not None:
+        mix += _stereo_frames(orig, frames) * np.float32(db_to_gain(original_gain_db))
+    apply_peak_guard(mix, PEAK_DBFS)
+    lead = round(timing.offset * SAMPLE_RATE)
+    if lead:
+        # The first frame is shown `offset` s into the file; silence before it keeps the
+        # audio aligned with the picture without relying on edit lists.
+        mix = np.concatenate([np.zeros((lead, 2), dtype=np.float32), mix])
+
+    copy = timing.codec in MP4_COPYABLE
+    if copy:
+        video_args = ["-c:v", "copy"]
+        note = ""
+    else:
+        # libx264 yuv420p needs even dimensions; scale by at most one pixel.
+        video_args = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
+                      "-vf", "scale=trunc(iw/2)*2:trunc(ih/2)*2"]
+        note = (f"MP4 cannot hold {timing.codec} video, so the picture was re-encoded with "
+                "H.264 (libx264, CRF 18)")
+
+    with atomic_path(out_path, suffix=".mp4") as tmp:
+        cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+               "-i", str(video_path),
+               "-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", "2", "-i", "pipe:0",
+               "-map", "0:v:0", "-map", "1:a:0", *video_args,
+               "-c:a", "aac", "-b:a", AAC_BITRATE,
+               "-movflags", "+faststart", "-f", "mp4", str(tmp)]
+        _run_ffmpeg(cmd, mix, tmp, out_path, progress, cancel)
+    if progress is not None:
+        progress(1.0)
+    return Mp4Result(out_path, copy, note)
+
+
+def _run_ffmpeg(cmd: list[str], audio: np.ndarray, tmp: Path, out_path: Path, progress: ProgressFn | None,
+                cancel: CancelFn | None) -> None:
+    """Run ffmpeg feeding `audio` as raw f32le on stdin; raise ExportError / Cancelled on failure."""
+    # stderr goes to a file, not a pipe: an unread pipe that fills up would deadlock ffmpeg.
+    with tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=err)
+        except OSError as exc:
+            raise ExportError(out_path, f"cannot start ffmpeg ({exc.strerror or exc})") from exc
+        assert proc.stdin is not None
+        total = max(1, audio.shape[0])
+        broken = False
+        try:
+            for pos in range(0, audio.shape[0], _CHUNK_FRAMES):
+                if _cancelled(cancel):
+                    proc.kill()
+                    proc.wait()
+                    raise Cancelled("export cancelled")
+                chunk = np.ascontiguousarray(audio[pos : pos + _CHUNK_FRAMES], dtype="<f4")
+                try:
+                    proc.stdin.write(chunk.tobytes())
+                except (BrokenPipeError, OSError):
+                    broken = True  # ffmpeg stopped reading: it failed; its stderr says why
+                    break
+                if progress is not None:
+                    progress(0.95 * min(1.0, (pos + chunk.shape[0]) / total))
+            with contextlib.suppress(BrokenPipeError, OSError):
+                proc.stdin.close()
+            rc = proc.wait()
+        except BaseException:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            raise
+        if rc != 0 or broken:
+            err.seek(0)
+            raise ExportError(out_path, f"ffmpeg failed: {_ffmpeg_error(err.read(), tmp, out_path)}")
