@@ -1,0 +1,397 @@
+"""The open project as an editable document: state, listeners, and the fast recompute path.
+
+Qt-free. The GUI wraps it in `gui.document_model.DocumentModel`; edits arrive as commands
+(`core.commands`) that call the low-level mutators here.
+
+State that matters for undo is (params, the editor's manual and mute segments, the per-class
+overrides). Automatic segments are derived: the segmenter turns (analysis, params) into raw
+automatic segments, and `merge` clips them around the editor's ranges (DESIGN.md section 2,
+"manual edits win"). Raw autos are kept, so an edit only re-merges (cheap) and a k/threshold
+change only re-segments (no argmax over the whole (N, C) array: it is cached here).
+
+Layering: core may not import analysis or pipeline, so the segmenter is injected.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sfxstudio.core.classes import OTHERWISE, ClassSet, SoundAttributes, default_classes
+from sfxstudio.core.project import AnalysisCache, AnalysisParams, Project
+from sfxstudio.core.segments import Segment, new_segment_id, subtract_ranges
+
+Segmenter = Callable[[AnalysisCache, AnalysisParams], list[Segment]]
+# Given the thresholded per-frame labels (argmax demoted to `otherwise` below tau), smooth and
+# cut them into runs (class id, start, end). Lets the document skip argmax on threshold/k
+# changes and reuse the Segment of every run that did not change.
+Run = tuple[int, float, float]
+LabelSegmenter = Callable[[np.ndarray, AnalysisCache, AnalysisParams], Sequence[Run]]
+Listener = Callable[[str, object], None]
+
+EVENTS = ("segments", "params", "analysis", "classes", "project", "dirty")
+DEFAULT_FRAME = 1.0 / 25.0  # snapping grid when there is no analysis
+
+
+def union_ranges(ranges: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Sorted, disjoint union of [a, b) ranges (touching ranges are joined)."""
+    out: list[list[float]] = []
+    for a, b in sorted(ranges):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
+def intersect_ranges(
+    ranges: Sequence[tuple[float, float]], union: Sequence[tuple[float, float]]
+) -> list[tuple[float, float]]:
+    """Each range intersected with a sorted disjoint union, as a flat sorted list."""
+    starts = [u[0] for u in union]
+    out: list[tuple[float, float]] = []
+    for a, b in ranges:
+        i = max(0, bisect.bisect_right(starts, a) - 1)
+        while i < len(union) and union[i][0] < b:
+            lo, hi = max(a, union[i][0]), min(b, union[i][1])
+            if hi > lo:
+                out.append((lo, hi))
+            i += 1
+    return out
+
+
+class Document:
+    """One open project plus undo-relevant state and change notification."""
+
+    def __init__(
+        self,
+        project: Project | None = None,
+        path: Path | None = None,
+        segmenter: Segmenter | None = None,
+        label_segmenter: LabelSegmenter | None = None,
+    ) -> None:
+        self.project = project if project is not None else Project()
+        self.path = path
+        self.dirty = False
+        self.segmenter = segmenter
+        self.label_segmenter = label_segmenter
+        self._listeners: list[Listener] = []
+        self._classes: ClassSet | None = None
+        # Per-frame argmax / max of the cached probabilities, computed once per analysis.
+        self._argmax: np.ndarray | None = None
+        self._peak: np.ndarray | None = None
+        self._labels_key: float | None = None
+        self._labels: np.ndarray | None = None
+        # Raw automatic segments (before clipping around the editor's ranges). Without a
+        # segmenter or analysis, the autos stored in the project are the raw autos.
+        self._raw_autos: list[Segment] = self.project.auto_segments()
+        self._auto_union: list[tuple[float, float]] | None = None
+        # Ids of fragments of a raw auto, stable while their range is unchanged.
+        self._fragment_ids: dict[tuple[int, float, float], int] = {}
+        # Every automatic effect seen since the analysis was set, by (class, start, end): one
+        # that comes out the same again is the same object with the same id, so a selection
+        # survives k/threshold changes, undo gives back the very same effects, and an
+        # unchanged run costs no new Segment.
+        self._auto_ids: dict[tuple[str, float, float], Segment] = {
+            (s.class_name, s.start, s.end): s for s in self._raw_autos}
+        self._by_id: dict[int, Segment] = {}
+        self._index_segments()
+
+    # -- listeners ---------------------------------------------------------------------------
+    def add_listener(self, fn: Listener) -> None:
+        self._listeners.append(fn)
+
+    def remove_listener(self, fn: Listener) -> None:
+        if fn in self._listeners:
+            self._listeners.remove(fn)
+
+    def _emit(self, event: str, payload: object = None) -> None:
+        for fn in list(self._listeners):
+            fn(event, payload)
+
+    def _touch(self) -> None:
+        if not self.dirty:
+            self.set_dirty(True)
+
+    def set_dirty(self, dirty: bool) -> None:
+        if dirty != self.dirty:
+            self.dirty = dirty
+            self._emit("dirty", dirty)
+
+    def mark_saved(self, path: Path | None = None) -> None:
+        if path is not None:
+            self.path = path
+        self.set_dirty(False)
+
+    # -- read access -------------------------------------------------------------------------
+    @property
+    def classes(self) -> ClassSet:
+        if self._classes is None:
+            cache = self.project.analysis
+            defaults = default_classes()
+            self._classes = defaults.subset(list(cache.class_names)) if cache else defaults
+        return self._classes
+
+    @property
+    def segments(self) -> list[Segment]:
+        return self.project.segments
+
+    @property
+    def params(self) -> AnalysisParams:
+        return self.project.params
+
+    @property
+    def analysis(self) -> AnalysisCache | None:
+        return self.project.analysis
+
+    @property
+    def frame_duration(self) -> float:
+        """The editing grid: the analysis frame, or 1/25 s without analysis."""
+        cache = self.project.analysis
+        return cache.frame_duration if cache is not None and cache.frame_duration > 0 else DEFAULT_FRAME
+
+    @property
+    def duration(self) -> float | None:
+        cache = self.project.analysis
+        return cache.duration if cache is not None else None
+
+    def find(self, segment_id: int) -> Segment | None:
+        return self._by_id.get(segment_id)
+
+    def edited_segments(self) -> list[Segment]:
+        """The editor's segments (manual and mute): the undo-relevant part."""
+        return [s for s in self.project.segments if s.origin != "auto"]
+
+    def class_attributes(self, name: str) -> SoundAttributes:
+        """The project override, else the class's default from classes.json."""
+        override = self.project.class_attributes.get(name)
+        if override is not None:
+            return override
+        classes = self.classes
+        sound = classes[name].sound if name in classes else None
+        return sound or SoundAttributes()
+
+    def class_variations(self, name: str) -> list[str] | None:
+        """The project's ordered variation list for a class, None = the library's."""
+        v = self.project.class_variations.get(name)
+        return list(v) if v is not None else None
+
+    # -- mutators (used by commands) ---------------------------------------------------------
+    def set_project(self, project: Project, path: Path | None = None) -> None:
+        self.project = project
+        self.path = path
+        self._classes = None
+        self._reset_analysis_cache()
+        self._raw_autos = project.auto_segments()
+        self._auto_ids = {(s.class_name, s.start, s.end): s for s in self._raw_autos}
+        self._auto_union = None
+        self._fragment_ids.clear()
+        self._index_segments()
+        self.dirty = False
+        self._emit("project", project)
+        self._emit("dirty", False)
+
+    def set_analysis(self, cache: AnalysisCache | None) -> None:
+        """Store a new analysis (or drop it) and recompute the automatic segments."""
+        self.project.analysis = cache
+        self._classes = None
+        self._reset_analysis_cache()
+        self._auto_ids.clear()
+        if cache is not None:
+            self._frame_stats()
+            self._raw_autos = self._compute_raw_autos()
+        else:
+            self._raw_autos = []
+        self._auto_union = None
+        self._fragment_ids.clear()
+        self._remerge(self.edited_segments())
+        self._emit("analysis", cache)
+        self._emit("classes", None)
+        self._touch()
+        self._emit("segments", None)
+
+    def set_params(self, **changes: Any) -> None:
+        """Change k / threshold / analysis_fps / model; automatic segments follow live.
+
+        Manual and mute segments stay as they are (manual edits win).
+        """
+        new = self.project.params.with_(**changes)
+        if new == self.project.params:
+            return
+        old = self.project.params
+        self.project.params = new
+        if (new.k, new.threshold) != (old.k, old.threshold) and self.project.analysis is not None:
+            self._raw_autos = self._compute_raw_autos()
+            self._auto_union = None
+            self._fragment_ids.clear()
+            self._remerge(self.edited_segments())
+            self._emit("params", new)
+            self._touch()
+            self._emit("segments", None)
+        else:
+            self._emit("params", new)
+            self._touch()
+
+    def replace_segments(self, remove: Iterable[int] = (), add: Iterable[Segment] = ()) -> None:
+        """Remove editor segments by id, add editor segments; autos re-clip around them.
+
+        Removing the id of an automatic segment is a no-op (autos are derived); adding an
+        automatic segment is refused: edits make segments manual or mute.
+        """
+        drop = set(remove)
+        added = list(add)
+        for s in added:
+            if s.origin == "auto":
+                raise ValueError("only manual or mute segments can be added by an edit")
+        edited = [s for s in self.edited_segments() if s.id not in drop]
+        edited.extend(added)
+        self._remerge(edited)
+        self._touch()
+        self._emit("segments", None)
+
+    def set_class_attributes(self, name: str, attributes: SoundAttributes | None) -> None:
+        """Set (or with None, drop) the project's override of a class's sound attributes."""
+        if attributes is None:
+            self.project.class_attributes.pop(name, None)
+        else:
+            self.project.class_attributes[name] = attributes
+        self._touch()
+        self._emit("classes", name)
+
+    def set_class_variations(self, name: str, variations: Sequence[str] | None) -> None:
+        if variations is None:
+            self.project.class_variations.pop(name, None)
+        else:
+            self.project.class_variations[name] = list(variations)
+        self._touch()
+        self._emit("classes", name)
+
+    def auto_coverage(self) -> list[tuple[float, float]]:
+        """Union of the raw automatic ranges: where deleting/moving must leave a mute."""
+        if self._auto_union is None:
+            self._auto_union = union_ranges((s.start, s.end) for s in self._raw_autos)
+        return self._auto_union
+
+    def mute_pieces(
+        self, ranges: Sequence[tuple[float, float]], ignore_ids: Iterable[int] = ()
+    ) -> list[tuple[float, float]]:
+        """Parts of `ranges` where an automatic effect would reappear once vacated.
+
+        That is the ranges intersected with the raw autos, minus the other editor ranges
+        (they already keep autos away). Like an NLE overwrite: what a manual range covered
+        does not come back when the range moves away.
+        """
+        cov = intersect_ranges(ranges, self.auto_coverage())
+        if not cov:
+            return []
+        skip = set(ignore_ids)
+        holes = union_ranges((s.start, s.end) for s in self.edited_segments() if s.id not in skip)
+        out: list[tuple[float, float]] = []
+        for a, b in cov:
+            out.extend(subtract_ranges(a, b, holes))
+        min_len = 0.5 * self.frame_duration
+        return [(a, b) for a, b in out if b - a >= min_len]
+
+    # -- internals ---------------------------------------------------------------------------
+    def _index_segments(self) -> None:
+        self._by_id = {s.id: s for s in self.project.segments}
+
+    def _reset_analysis_cache(self) -> None:
+        self._argmax = self._peak = self._labels = None
+        self._labels_key = None
+
+    def _frame_stats(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-frame argmax and max, computed once per analysis (the costly (N, C) pass)."""
+        cache = self.project.analysis
+        assert cache is not None
+        if self._argmax is None or self._peak is None or len(self._argmax) != cache.frames:
+            probs = np.asarray(cache.probs)
+            if probs.shape[0] == 0:
+                self._argmax = np.zeros(0, np.int32)
+                self._peak = np.zeros(0, np.float32)
+            else:
+                self._argmax = probs.argmax(axis=1).astype(np.int32)
+                self._peak = np.take_along_axis(probs, self._argmax[:, None].astype(np.intp), 1)[:, 0]
+            self._labels = None
+        return self._argmax, self._peak
+
+    def thresholded_labels(self, threshold: float) -> np.ndarray:
+        """C_j of DESIGN.md section 2 from the cached argmax/max (same rule as analysis)."""
+        if self._labels is not None and self._labels_key == threshold:
+            return self._labels
+        cache = self.project.analysis
+        assert cache is not None
+        argmax, peak = self._frame_stats()
+        other = cache.class_names.index(OTHERWISE) if OTHERWISE in cache.class_names else -1
+        labels = argmax.copy()
+        if other >= 0:
+            labels[(peak < threshold) & (argmax != other)] = other
+        self._labels, self._labels_key = labels, threshold
+        return labels
+
+    def _compute_raw_autos(self) -> list[Segment]:
+        cache = self.project.analysis
+        if cache is None:
+            return []
+        params = self.project.params
+        known = self._auto_ids
+        if len(known) > 200_000:  # bounded: a long slider session must not grow without end
+            known.clear()
+        if self.label_segmenter is not None and OTHERWISE in cache.class_names:
+            runs = self.label_segmenter(self.thresholded_labels(params.threshold), cache, params)
+            names = cache.class_names
+            out: list[Segment] = []
+            for c, a, b in runs:
+                key = (names[c], a, b)
+                seg = known.get(key)
+                if seg is None:
+                    seg = known[key] = Segment(names[c], a, b, origin="auto")
+                out.append(seg)
+            return out
+        if self.segmenter is None:
+            # No segmenter injected (e.g. a Qt-free tool that only edits): keep what is stored.
+            return self.project.auto_segments()
+        out = []
+        for s in self.segmenter(cache, params):
+            key = (s.class_name, s.start, s.end)
+            out.append(known.setdefault(key, s))
+        return out
+
+    def _remerge(self, edited: list[Segment]) -> None:
+        """Autos clipped around the editor's ranges; same result as core.segments.merge_segments,
+        but each auto only looks at the holes near it (bisect), so 2,000 x 2,000 stays fast."""
+        min_len = 0.5 * self.frame_duration if self.project.analysis is not None else 1e-3
+        holes = union_ranges((s.start, s.end) for s in edited)
+        hole_ends = [h[1] for h in holes]
+        out: list[Segment] = list(edited)
+        ids = self._fragment_ids
+        # An auto turned manual keeps its id; what is left of its raw range must not share it.
+        taken = {s.id for s in edited}
+        for seg in self._raw_autos:
+            i = bisect.bisect_right(hole_ends, seg.start)  # first hole ending after seg.start
+            j = i
+            while j < len(holes) and holes[j][0] < seg.end:
+                j += 1
+            if i == j and seg.id not in taken:
+                out.append(seg)
+                continue
+            pieces = subtract_ranges(seg.start, seg.end, holes[i:j])
+            first = True
+            for a, b in pieces:
+                if b - a < min_len:
+                    continue
+                if first and seg.id not in taken:
+                    sid = seg.id
+                    first = False
+                else:
+                    key = (seg.id, a, b)
+                    sid = ids.get(key) or ids.setdefault(key, new_segment_id())
+                out.append(replace(seg, start=a, end=b, id=sid))
+        out.sort(key=lambda s: (s.start, s.class_name, s.end))
+        self.project.segments = out
+        self._index_segments()

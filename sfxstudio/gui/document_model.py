@@ -1,0 +1,133 @@
+"""Qt face of the Qt-free `core.document.Document`: signals and the undo stack.
+
+Every edit goes through `push(command)`, which wraps the core command in a QUndoCommand so
+Edit > Undo/Redo, the undo history and the clean state work the Qt way.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand, QUndoStack
+
+from sfxstudio.analysis import mode_filter, segments_from_labels
+from sfxstudio.core.classes import OTHERWISE
+from sfxstudio.core.commands import Command, SetParams
+from sfxstudio.core.document import Document
+from sfxstudio.core.project import AnalysisCache, AnalysisParams, Project
+from sfxstudio.pipeline import compute_auto_segments
+
+_SET_PARAMS_ID = 1001
+
+
+def label_segmenter(labels: np.ndarray, cache: AnalysisCache,
+                    params: AnalysisParams) -> list[tuple[int, float, float]]:
+    """Mode filter + runs (class id, start, end) from already thresholded labels: the same
+    segments as pipeline.compute_auto_segments without the argmax over (N, C) probabilities."""
+    radius = round(params.k * (1.0 / cache.frame_duration))  # exactly as analysis.auto_segments
+    smoothed = mode_filter(labels, radius)
+    return segments_from_labels(smoothed, cache.times, cache.frame_duration,
+                                cache.class_names.index(OTHERWISE), cache.duration)
+
+
+def make_document(project: Project | None = None, path: Path | None = None) -> Document:
+    """A Document wired to the analysis layer's segmentation (the GUI's default)."""
+    return Document(project, path, segmenter=compute_auto_segments, label_segmenter=label_segmenter)
+
+
+class _UndoAdapter(QUndoCommand):
+    def __init__(self, model: DocumentModel, command: Command) -> None:
+        super().__init__(command.name)
+        self.model = model
+        self.command = command
+        self._pending_first = True
+
+    def redo(self) -> None:
+        # push() already ran the first do (outside Qt, so its errors reach Python); Qt calls
+        # redo() on push as well, which must not apply it twice.
+        if self._pending_first:
+            self._pending_first = False
+            return
+        self.command.do(self.model.document)
+
+    def undo(self) -> None:
+        self.command.undo(self.model.document)
+
+    def id(self) -> int:
+        return _SET_PARAMS_ID if isinstance(self.command, SetParams) else -1
+
+    def mergeWith(self, other: QUndoCommand) -> bool:
+        if not isinstance(other, _UndoAdapter) or not self.command.merge_with(other.command):
+            return False
+        self.setText(self.command.name)
+        return True
+
+
+class DocumentModel(QObject):
+    segmentsChanged = Signal()
+    paramsChanged = Signal()
+    analysisChanged = Signal()
+    classesChanged = Signal()
+    projectChanged = Signal()
+    dirtyChanged = Signal(bool)
+    # Emitted after a failed push (e.g. a split outside the effect): message for a status bar.
+    editRefused = Signal(str)
+
+    def __init__(self, document: Document | None = None, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.undo_stack = QUndoStack(self)
+        self._document = document if document is not None else make_document()
+        self._document.add_listener(self._on_event)
+        # Undoing back to the saved state makes the document clean again.
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+
+    @property
+    def document(self) -> Document:
+        return self._document
+
+    def set_document(self, document: Document) -> None:
+        self._document.remove_listener(self._on_event)
+        self._document = document
+        document.add_listener(self._on_event)
+        self.undo_stack.clear()
+        self.undo_stack.setClean()
+        self.projectChanged.emit()
+        self.analysisChanged.emit()
+        self.classesChanged.emit()
+        self.paramsChanged.emit()
+        self.segmentsChanged.emit()
+        self.dirtyChanged.emit(document.dirty)
+
+    def push(self, command: Command) -> bool:
+        """Run a command as one undo step. A command that refuses (ValueError/KeyError: the
+        edit makes no sense, e.g. an effect ending before it starts) changes nothing and
+        emits editRefused; returns False then."""
+        try:
+            command.do(self._document)
+        except (ValueError, KeyError) as exc:
+            self.editRefused.emit(str(exc).strip("'\""))
+            return False
+        self.undo_stack.push(_UndoAdapter(self, command))
+        return True
+
+    def mark_saved(self, path: Path | None = None) -> None:
+        self.undo_stack.setClean()
+        self._document.mark_saved(path)
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        self._document.set_dirty(not clean)
+
+    def _on_event(self, event: str, payload: object) -> None:
+        signal = {
+            "segments": self.segmentsChanged,
+            "params": self.paramsChanged,
+            "analysis": self.analysisChanged,
+            "classes": self.classesChanged,
+            "project": self.projectChanged,
+        }.get(event)
+        if signal is not None:
+            signal.emit()
+        elif event == "dirty":
+            self.dirtyChanged.emit(bool(payload))

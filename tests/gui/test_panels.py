@@ -1,0 +1,206 @@
+"""Class panel and inspector edit through the undo stack; timecode helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+
+from sfxstudio.core.segments import Segment
+from sfxstudio.gui.class_panel import ClassPanel
+from sfxstudio.gui.document_model import DocumentModel, make_document
+from sfxstudio.gui.inspector import Inspector
+from sfxstudio.gui.timecode import format_timecode, parse_timecode
+from tests.gui.test_lanes import make_model
+
+
+# -- timecode ----------------------------------------------------------------------------------
+def test_format_timecode() -> None:
+    assert format_timecode(0) == "00:00:00.000"
+    assert format_timecode(3723.4567) == "01:02:03.457"
+    assert format_timecode(59.9996) == "00:01:00.000"
+    assert format_timecode(3723.48, fps=25) == "01:02:03:12"
+    assert format_timecode(-1) == "00:00:00.000"
+
+
+@pytest.mark.parametrize("fps", [25.0, 30.0, 29.97, 23.976, 12.5])
+def test_frame_timecode_round_trips(fps: float) -> None:
+    for n in range(0, 200_000, 997):
+        t = n / fps
+        assert parse_timecode(format_timecode(t, fps), fps) == pytest.approx(t, abs=1e-9)
+
+
+def test_parse_timecode_forms_and_errors() -> None:
+    assert parse_timecode("01:02:03.456") == pytest.approx(3723.456)
+    assert parse_timecode("2:03.5") == pytest.approx(123.5)
+    assert parse_timecode(" 7.25 ") == pytest.approx(7.25)
+    assert parse_timecode("00:00:01:12", fps=25) == pytest.approx(1.48)
+    for bad, fps in (("abc", None), ("00:61:00.0", None), ("00:00:75", None),
+                     ("00:00:01:12", None), ("00:00:01:30", 25.0), ("1.2.3", None)):
+        with pytest.raises(ValueError):
+            parse_timecode(bad, fps)
+
+
+# -- class panel -------------------------------------------------------------------------------
+class FakeLibrary:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def attributes(self, name: str):  # type: ignore[no-untyped-def]
+        from sfxstudio.core.classes import default_classes
+
+        return default_classes()[name].sound
+
+    def variations(self, name: str) -> list[str]:
+        return [f"{name}/a.wav", f"{name}/b.wav"]
+
+    def resolve(self, path: str) -> Path:
+        return self.root / path
+
+    def samples(self, path: str) -> np.ndarray:
+        return np.zeros((480, 2), np.float32)
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path: Path) -> ClassPanel:  # type: ignore[no-untyped-def]
+    widget = ClassPanel(make_model(250), lambda: FakeLibrary(tmp_path))
+    widget.play_sounds = False
+    qtbot.addWidget(widget)
+    widget.show()
+    widget.select_class("river")
+    return widget
+
+
+def test_class_attribute_edits_are_undoable(panel: ClassPanel, qtbot) -> None:  # type: ignore[no-untyped-def]
+    model, doc = panel.model, panel.model.document
+    with qtbot.waitSignal(model.classesChanged):
+        panel.gain.setValue(-12.0)
+    assert doc.project.class_attributes["river"].gain_db == -12.0
+    panel.mode.setCurrentIndex(panel.mode.findData("retrigger"))
+    assert doc.project.class_attributes["river"].mode == "retrigger"
+    assert panel.interval.isEnabled()
+    panel.interval.setValue(2.5)
+    panel.fade_in.setValue(0.2)
+    panel.enabled.setChecked(False)
+    river = next(panel.class_list.item(i) for i in range(panel.class_list.count())
+                 if panel.class_list.item(i).data(Qt.ItemDataRole.UserRole) == "river")
+    assert river.checkState() == Qt.CheckState.Unchecked  # list and detail agree
+    attrs = doc.project.class_attributes["river"]
+    assert (attrs.mode, attrs.interval, attrs.fade_in, attrs.enabled) == ("retrigger", 2.5, 0.2, False)
+    assert model.undo_stack.count() == 5
+    assert model.undo_stack.text(4) == "Turn river off"
+    for _ in range(5):
+        model.undo_stack.undo()
+    assert "river" not in doc.project.class_attributes
+    assert panel.gain.value() == -8.0 and panel.enabled.isChecked()  # the widgets follow undo
+    river.setCheckState(Qt.CheckState.Unchecked)  # the list's checkbox is a command too
+    assert doc.project.class_attributes["river"].enabled is False
+    assert model.undo_stack.count() == 1
+
+
+def test_variations_add_remove_reorder_audition(panel: ClassPanel, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    model, doc = panel.model, panel.model.document
+    assert [panel.variations.item(i).text() for i in range(panel.variations.count())] == ["a.wav", "b.wav"]
+    folder = tmp_path / "extra"
+    folder.mkdir()
+    for name in ("z.flac", "y.wav", "notes.txt"):
+        (folder / name).write_bytes(b"x")
+    panel.add_variation_folder(folder)
+    assert doc.class_variations("river") == ["river/a.wav", "river/b.wav",
+                                             str(folder / "y.wav"), str(folder / "z.flac")]
+    panel.variations.setCurrentRow(0)
+    panel.remove_selected_variation()
+    assert doc.class_variations("river") == ["river/b.wav", str(folder / "y.wav"), str(folder / "z.flac")]
+    panel.variations.setCurrentRow(2)
+    panel.move_selected_variation(-1)
+    assert doc.class_variations("river")[1:] == [str(folder / "z.flac"), str(folder / "y.wav")]
+    assert panel.variations.currentRow() == 1
+    with qtbot.waitSignal(panel.auditionRequested) as played:
+        panel.audition()
+    assert played.args == [str(folder / "z.flac")]
+    with qtbot.waitSignal(panel.auditionRequested) as played:
+        panel.variations.setCurrentRow(0)
+        panel.audition()
+    assert played.args == [str(tmp_path / "river/b.wav")]  # library files resolve to its root
+    assert model.undo_stack.count() == 3
+    for _ in range(3):
+        model.undo_stack.undo()
+    assert doc.class_variations("river") is None
+
+
+# -- inspector ---------------------------------------------------------------------------------
+@pytest.fixture
+def inspector(qtbot) -> Inspector:  # type: ignore[no-untyped-def]
+    model = make_model(1000, k=0.5)
+    widget = Inspector(model)
+    qtbot.addWidget(widget)
+    widget.show()
+    return widget
+
+
+def first_auto(model: DocumentModel) -> Segment:
+    return next(s for s in model.document.segments if s.origin == "auto" and s.duration > 1.0)
+
+
+def test_inspector_timecode_edit_moves_segment(inspector: Inspector) -> None:
+    model = inspector.model
+    seg = first_auto(model)
+    inspector.set_segment(seg.id)
+    assert inspector.start_edit.text() == format_timecode(seg.start)
+    inspector.start_edit.setFocus()
+    inspector.start_edit.selectAll()
+    QTest.keyClicks(inspector.start_edit, format_timecode(seg.start + 0.41))
+    QTest.keyClick(inspector.start_edit, Qt.Key.Key_Return)
+    moved = model.document.find(seg.id)
+    assert moved is not None and moved.origin == "manual"
+    assert moved.start == pytest.approx(seg.start + 0.40)  # snapped to the 1/25 s frame
+    assert inspector.start_edit.text() == format_timecode(moved.start)
+    inspector.end_edit.setText("00:00:00:05")  # frames: 5/25 s, before the start: refused
+    inspector.end_edit.editingFinished.emit()
+    assert "after the start" in inspector.error.text() and model.document.find(seg.id) == moved
+    inspector.end_edit.setText("nonsense")
+    inspector.end_edit.editingFinished.emit()
+    assert "not a timecode" in inspector.error.text()
+    assert model.undo_stack.count() == 1
+    model.undo_stack.undo()
+    assert model.document.find(seg.id) == seg
+    assert inspector.start_edit.text() == format_timecode(seg.start)
+
+
+def test_inspector_class_variation_gain_mode(inspector: Inspector) -> None:
+    model = inspector.model
+    model.document.set_class_variations("helicopter", ["helicopter/rotor.wav"])
+    seg = first_auto(model)
+    inspector.set_segment(seg.id)
+    inspector.class_combo.setCurrentIndex(inspector.class_combo.findData("helicopter"))
+    inspector.class_combo.activated.emit(inspector.class_combo.currentIndex())
+    assert model.document.find(seg.id).class_name == "helicopter"  # type: ignore[union-attr]
+    assert inspector.variation.findData("helicopter/rotor.wav") > 0  # the new class's sounds
+    inspector.variation.setCurrentIndex(inspector.variation.findData("helicopter/rotor.wav"))
+    inspector.variation.activated.emit(inspector.variation.currentIndex())
+    inspector.gain.setValue(-6.0)
+    inspector.mode.setCurrentIndex(inspector.mode.findData("one_shot"))
+    inspector.mode.activated.emit(inspector.mode.currentIndex())
+    edited = model.document.find(seg.id)
+    assert edited is not None
+    assert (edited.variation, edited.gain_db, edited.mode) == ("helicopter/rotor.wav", -6.0, "one_shot")
+    assert model.undo_stack.count() == 4
+    for _ in range(4):
+        model.undo_stack.undo()
+    assert model.document.find(seg.id) == seg
+    assert inspector.class_combo.currentData() == seg.class_name
+
+
+def test_inspector_follows_deletion() -> None:
+    doc = make_document()
+    seg = Segment("fire", 1.0, 2.0, origin="manual")
+    doc.replace_segments(add=[seg])
+    model = DocumentModel(doc)
+    inspector = Inspector(model)
+    inspector.set_segment(seg.id)
+    assert inspector.start_edit.isEnabled()
+    doc.replace_segments(remove=[seg.id])
+    assert not inspector.start_edit.isEnabled() and inspector.origin.text() == "No effect selected"
