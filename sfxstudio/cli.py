@@ -285,7 +285,7 @@ def cmd_model(args: argparse.Namespace) -> int:
         out = create_imagenet_bundle(args.out, weights=args.weights, allow_download=args.download)
         print(f"model bundle: {out}", file=sys.stderr)
     elif args.model_command == "list":
-        from sfxstudio.ml.bundle import find_bundles
+        from sfxstudio.ml.create import find_bundles
 
         for path, meta in find_bundles([Path(f) for f in args.folders]):
             print(f"{path}\t{meta.get('name', '')}\t{len(meta.get('classes', []))} classes")
