@@ -1,0 +1,1 @@
+"""The built-in demo: drawn scenes, a demo video with ground truth, its model and sounds."""
