@@ -18,8 +18,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.synth import realistic_probs  # noqa: E402
-from sfxstudio.analysis import auto_segments, top_labels  # noqa: E402
+from bench.synth import realistic_probs
+from sfxstudio.analysis import auto_segments, top_labels
 
 
 def python_pipeline(probs: list[list[float]], tau: float, radius: int, otherwise: int,

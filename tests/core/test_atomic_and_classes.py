@@ -6,9 +6,11 @@ from sfxstudio.core.atomic import atomic_write_text
 from sfxstudio.core.classes import OTHERWISE, SoundAttributes, default_classes
 from sfxstudio.core.errors import ExportError
 
-PAPER_ORDER = ("train_passing water_drop river stars_shining lightning writing screaming high_heels wave "
-               "typing ambulance dog_barking cars door_opening glass_breaking cat_meowing cheer fire "
-               "helicopter blender otherwise").split()
+PAPER_ORDER = [
+    "train_passing", "water_drop", "river", "stars_shining", "lightning", "writing", "screaming",
+    "high_heels", "wave", "typing", "ambulance", "dog_barking", "cars", "door_opening",
+    "glass_breaking", "cat_meowing", "cheer", "fire", "helicopter", "blender", "otherwise",
+]
 
 
 def test_classes_json_has_the_21_classes_in_paper_order():

@@ -17,7 +17,7 @@ def test_model_create_writes_a_loadable_untrained_bundle(tmp_path, capsys):
                  "--classes", str(classes), "--out", str(out)]) == 0
     b = ModelBundle.load(out)
     assert b.class_names == ["fire", "river", "otherwise"]
-    probs, emb = b.predict(np.zeros((2, 32, 32, 3), np.uint8))
+    probs, _emb = b.predict(np.zeros((2, 32, 32, 3), np.uint8))
     assert probs.shape == (2, 3) and np.allclose(probs.sum(1), 1, atol=1e-5)
     assert "untrained" in b.meta["description"].lower()
     assert main(["model", "list", str(tmp_path)]) == 0
