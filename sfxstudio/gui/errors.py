@@ -1,0 +1,109 @@
+"""Errors shown to editors as readable dialogs; details (tracebacks) go to a log file.
+
+A dialog names the file and the problem (BadInputError/ExportError messages are written for
+editors). Anything unexpected is logged with its traceback and shown as a short message with the
+log file's path; no traceback ever reaches the dialog's main text.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import sys
+import traceback
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QThread
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from sfxstudio.core.errors import SfxError
+from sfxstudio.gui.settings import data_dir
+
+log = logging.getLogger("sfxstudio")
+_log_file: Path | None = None
+
+
+def setup_logging(folder: Path | None = None) -> Path:
+    """Log INFO and above to <AppDataLocation>/sfxstudio.log (rotated); returns the path."""
+    global _log_file
+    path = (folder or data_dir()) / "sfxstudio.log"
+    if _log_file == path:
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=2,
+                                                   encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for old in [h for h in log.handlers if isinstance(h, logging.FileHandler)]:
+        log.removeHandler(old)
+        old.close()
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    _log_file = path
+    return path
+
+
+def log_file() -> Path:
+    return _log_file or setup_logging()
+
+
+def user_message(exc: BaseException) -> str:
+    """What the editor reads: our own errors verbatim, anything else as a short sentence."""
+    if isinstance(exc, SfxError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return "The computer ran out of memory. Close other programs or use a lower analysis rate."
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or 'cannot be accessed'}"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"Something went wrong: {text}"
+
+
+def report(exc: BaseException, context: str = "") -> str:
+    """Log the exception with its traceback; return the message to show."""
+    details = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    level = logging.WARNING if isinstance(exc, SfxError) else logging.ERROR
+    log.log(level, "%s%s", f"{context}: " if context else "", details)
+    return user_message(exc)
+
+
+def show_error(parent: QWidget | None, title: str, message: str) -> QMessageBox:
+    """A modal error box; the details area says where the log is (never a traceback)."""
+    box = QMessageBox(QMessageBox.Icon.Warning, title, message, QMessageBox.StandardButton.Ok, parent)
+    box.setObjectName("errorDialog")
+    box.setDetailedText(f"Technical details are in the log file:\n{log_file()}")
+    box.open() if _non_blocking_dialogs else box.exec()
+    return box
+
+
+def show_exception(parent: QWidget | None, exc: BaseException, title: str = "SFX Studio",
+                   context: str = "") -> QMessageBox:
+    return show_error(parent, title, report(exc, context))
+
+
+# Tests flip this so dialogs open without a nested event loop (qtbot can then find and close them).
+_non_blocking_dialogs = False
+
+
+def set_non_blocking_dialogs(value: bool) -> None:
+    global _non_blocking_dialogs
+    _non_blocking_dialogs = value
+
+
+def install_excepthook() -> None:
+    """Uncaught exceptions in slots are logged and shown as a dialog instead of killing the app."""
+    previous = sys.excepthook
+
+    def hook(etype: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(etype, KeyboardInterrupt):
+            previous(etype, value, tb)
+            return
+        if value.__traceback__ is None:
+            value = value.with_traceback(tb)
+        message = report(value, "uncaught")
+        app = QApplication.instance()
+        # Widgets only from the GUI thread; a worker's uncaught error is logged only.
+        if app is not None and QThread.currentThread() is app.thread():
+            show_error(QApplication.activeWindow(), "SFX Studio", message)
+
+    sys.excepthook = hook

@@ -1,0 +1,284 @@
+"""Video preview: a QMediaPlayer drawing into our own canvas, plus the shared playhead clock.
+
+The frames go to a QVideoSink and are painted by a plain QWidget, so the preview scales with
+the window, shows a hint when empty and can be grabbed for screenshots on any platform.
+
+The playhead is one logical clock (seconds). While the player really plays forward it is the
+master (its clock is the original audio's clock); otherwise (paused, reverse shuttle, no backend)
+the logical clock runs and the player is only told where to show a frame. Reverse play is
+emulated by seeking, as the J key in editing software does.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, QSize, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoFrame, QVideoSink
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+SHUTTLE_RATES = (1.0, 2.0, 4.0, 8.0)
+
+
+class FrameCanvas(QWidget):
+    """Paints the latest video frame, letterboxed; a hint when there is no video."""
+
+    EMPTY_HINT = "Drop a video or project here, or use File \u25b8 Open Video\u2026"
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._image: QImage | None = None
+        self.hint = self.EMPTY_HINT
+        self.setMinimumSize(320, 180)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+
+    def set_image(self, image: QImage | None) -> None:
+        self._image = image
+        self.update()
+
+    def has_image(self) -> bool:
+        return self._image is not None and not self._image.isNull()
+
+    def sizeHint(self) -> QSize:
+        return QSize(640, 360)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(0, 0, 0))
+        if self.has_image():
+            assert self._image is not None
+            size = self._image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            x = (self.width() - size.width()) / 2
+            y = (self.height() - size.height()) / 2
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.drawImage(QRectF(x, y, size.width(), size.height()), self._image)
+        else:
+            painter.setPen(QColor(150, 150, 150))
+            painter.drawText(self.rect().adjusted(12, 12, -12, -12),
+                             Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.hint)
+        painter.end()
+
+
+class VideoView(QWidget):
+    """The preview and the playhead clock.
+
+    Signals: positionChanged(seconds) after seeks and steps (the main window polls `position()`
+    at ~30 Hz while playing), playingChanged(bool), mediaError(message).
+    """
+
+    positionChanged = Signal(float)
+    playingChanged = Signal(bool)
+    mediaError = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.canvas = FrameCanvas(self)
+        from PySide6.QtWidgets import QVBoxLayout
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.canvas)
+        self.player = QMediaPlayer(self)
+        self.audio_output = QAudioOutput(self)
+        self.player.setAudioOutput(self.audio_output)
+        self.sink = QVideoSink(self)
+        self.player.setVideoSink(self.sink)
+        self.sink.videoFrameChanged.connect(self._on_frame)
+        self.player.errorOccurred.connect(self._on_error)
+        self.player.mediaStatusChanged.connect(self._on_status)
+        self.path: Path | None = None
+        self.fps = 25.0
+        self.duration = 0.0
+        self._pos = 0.0  # logical clock anchor (seconds)
+        self._anchor = time.monotonic()
+        self._rate = 0.0  # signed shuttle rate; 0 = paused
+        self._player_ok = False
+        # Reverse shuttle: the player cannot play backwards, so we show frames by seeking.
+        self._reverse_timer = QTimer(self)
+        self._reverse_timer.setInterval(40)
+        self._reverse_timer.timeout.connect(self._reverse_tick)
+
+    # -- media -------------------------------------------------------------------------------
+    def load(self, path: str | Path | None, fps: float | None = None, duration: float | None = None) -> None:
+        self.pause()
+        self.path = Path(path) if path else None
+        self.fps = float(fps) if fps and fps > 0 else 25.0
+        self.duration = float(duration or 0.0)
+        self._pos = 0.0
+        self.canvas.set_image(None)
+        self.canvas.hint = (f"Loading {self.path.name}\u2026" if self.path is not None
+                            else FrameCanvas.EMPTY_HINT)
+        self._player_ok = self.path is not None
+        self.player.setSource(QUrl.fromLocalFile(str(self.path)) if self.path else QUrl())
+        if self.path is not None:
+            # A paused player shows nothing until asked for a position.
+            self.player.setPosition(0)
+        self.positionChanged.emit(0.0)
+
+    @Slot(QVideoFrame)
+    def _on_frame(self, frame: QVideoFrame) -> None:
+        if frame.isValid():
+            self.canvas.set_image(frame.toImage())
+
+    def _on_status(self, status: QMediaPlayer.MediaStatus) -> None:
+        # A seek issued while the file was still opening is dropped by the backend: ask again
+        # once it is loaded, so a paused preview shows the frame under the playhead.
+        if status == QMediaPlayer.MediaStatus.LoadedMedia and not self.is_playing():
+            self.player.setPosition(round(self._pos * 1000))
+
+    def _on_error(self, _error: QMediaPlayer.Error, message: str) -> None:
+        self._player_ok = False
+        self.mediaError.emit(message or "the video cannot be played")
+
+    def set_volume(self, linear: float) -> None:
+        self.audio_output.setVolume(max(0.0, min(1.0, linear)))
+
+    # -- clock -------------------------------------------------------------------------------
+    def frame_duration(self) -> float:
+        return 1.0 / self.fps
+
+    def is_playing(self) -> bool:
+        return self._rate != 0.0
+
+    def rate(self) -> float:
+        return self._rate
+
+    def _clock(self) -> float:
+        if self._rate == 0.0:
+            return self._pos
+        return self._pos + (time.monotonic() - self._anchor) * self._rate
+
+    def _player_is_master(self) -> bool:
+        return (self._rate > 0 and self._player_ok
+                and self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
+                and self.player.mediaStatus() == QMediaPlayer.MediaStatus.BufferedMedia)
+
+    def position(self) -> float:
+        """The playhead in seconds. Called ~30 Hz by the main window while playing."""
+        t = self._clock()
+        if self._player_is_master():
+            pt = self.player.position() / 1000.0
+            # The player's position moves in decode steps; trust it once it differs by > 1 frame.
+            if abs(pt - t) > self.frame_duration():
+                self._pos, self._anchor = pt, time.monotonic()
+                t = pt
+        end = self.duration
+        if end > 0 and (t >= end or t <= 0) and self._rate != 0.0:
+            t = min(max(t, 0.0), end)
+            self._set_rate(0.0, at=t)
+        return max(0.0, min(t, end)) if end > 0 else max(0.0, t)
+
+    def _set_rate(self, rate: float, at: float | None = None) -> None:
+        was_playing = self.is_playing()
+        self._pos = self._clock() if at is None else at
+        self._anchor = time.monotonic()
+        self._rate = rate
+        self._reverse_timer.stop()
+        if rate > 0:
+            if self._player_ok:
+                self.player.setPosition(round(self._pos * 1000))
+                self.player.setPlaybackRate(rate)
+                self.player.play()
+        else:
+            if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
+                self.player.pause()
+            if rate < 0:
+                self._reverse_timer.start()
+            elif self._player_ok:
+                self.player.setPosition(round(self._pos * 1000))
+        if was_playing != self.is_playing():
+            self.playingChanged.emit(self.is_playing())
+
+    def play(self) -> None:
+        if self.path is None:
+            return
+        start = self._clock()
+        if self.duration > 0 and start >= self.duration - 1e-6:
+            start = 0.0  # play from the top when parked at the end, as editors expect
+        self._set_rate(1.0, at=start)
+
+    def pause(self) -> None:
+        if self.is_playing():
+            self._set_rate(0.0, at=self._snap(self.position()))
+            self.positionChanged.emit(self._pos)
+
+    def toggle_play(self) -> None:
+        self.pause() if self.is_playing() else self.play()
+
+    def shuttle_forward(self) -> None:
+        """L: play; again = faster (1x, 2x, 4x, 8x); from reverse it slows down first."""
+        if self.path is None:
+            return
+        r = self._rate
+        if r < 0:
+            self._set_rate(self._next_rate(-r, slower=True) * -1 if -r > 1 else 0.0)
+        elif r == 0:
+            self.play()
+        else:
+            self._set_rate(self._next_rate(r, slower=False))
+
+    def shuttle_reverse(self) -> None:
+        """J: play backwards; again = faster backwards; from forward it slows down first."""
+        if self.path is None:
+            return
+        r = self._rate
+        if r > 1:
+            self._set_rate(self._next_rate(r, slower=True))
+        elif r > 0:
+            self._set_rate(0.0)
+            self._set_rate(-1.0)
+        elif r == 0:
+            self._set_rate(-1.0)
+        else:
+            self._set_rate(-self._next_rate(-r, slower=False))
+
+    @staticmethod
+    def _next_rate(r: float, slower: bool) -> float:
+        rates = SHUTTLE_RATES
+        i = min(range(len(rates)), key=lambda k: abs(rates[k] - r))
+        i = max(0, i - 1) if slower else min(len(rates) - 1, i + 1)
+        return rates[i]
+
+    def _reverse_tick(self) -> None:
+        t = self.position()
+        if self._player_ok:
+            self.player.setPosition(round(t * 1000))
+        self.positionChanged.emit(t)
+
+    def _snap(self, t: float) -> float:
+        """Nearest frame boundary, so stepping after a pause lands on whole frames."""
+        return round(t * self.fps) / self.fps
+
+    def seek(self, t: float) -> None:
+        t = max(0.0, min(float(t), self.duration)) if self.duration > 0 else max(0.0, float(t))
+        if self.is_playing():
+            self._set_rate(self._rate, at=t)
+        else:
+            self._pos = t
+            if self._player_ok:
+                self.player.setPosition(round(t * 1000))
+        self.positionChanged.emit(t)
+
+    def step(self, frames: int) -> None:
+        """Move by whole frames (pauses, like the arrow keys in an editor)."""
+        if self.is_playing():
+            self.pause()
+        index = math.floor(self._clock() * self.fps + 1e-6) + frames
+        self.seek(index / self.fps)
+
+    def step_seconds(self, seconds: float) -> None:
+        if self.is_playing():
+            self.pause()
+        self.seek(self._snap(self._clock() + seconds))
+
+    def go_start(self) -> None:
+        self.seek(0.0)
+
+    def go_end(self) -> None:
+        # The last frame's start, so the picture shows the last frame rather than nothing.
+        last = max(0.0, self.duration - self.frame_duration()) if self.duration > 0 else 0.0
+        self.seek(self._snap(last) if self.duration > 0 else 0.0)

@@ -1,0 +1,128 @@
+"""Keyboard shortcuts as in editing software: Space, J/K/L, arrows, Home/End, Delete, S, undo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from sfxstudio.core.project import AnalysisCache, Project
+
+FPS = 10
+
+
+@pytest.fixture
+def ready(qtbot: Any, make_window: Any, make_video: Any) -> Any:
+    """A window showing a 4 s, 10 fps video with a synthetic analysis and one fire effect."""
+    video = make_video(seconds=4.0, fps=FPS)
+    names = ["fire", "river", "otherwise"]
+    n = 4 * FPS
+    probs = np.zeros((n, 3), np.float32)
+    probs[:, 2] = 1.0
+    probs[10:20] = (1.0, 0.0, 0.0)  # fire from 1 s to 2 s
+    cache = AnalysisCache(np.arange(n) / FPS, probs, np.zeros((n, 0), np.float32), names, 1 / FPS, 4.0)
+    w = make_window()
+    w.resize(1280, 800)
+    w.show()
+    w._set_document(Project(video=str(video), analysis=None), None)
+    w.model.document.set_params(k=0.0)
+    w.model.document.set_analysis(cache)
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=3000)
+    w.lanes.setFocus()
+    return w
+
+
+def key(qtbot: Any, w: Any, k: Qt.Key, mod: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+    qtbot.keyClick(w.focusWidget() or w, k, mod)
+
+
+def test_space_toggles_play_and_k_pauses(qtbot: Any, ready: Any) -> None:
+    w = ready
+    assert not w.video.is_playing()
+    key(qtbot, w, Qt.Key.Key_Space)
+    assert w.video.is_playing() and w.play_button.text() == "Pause"
+    # The shared playhead moves (the player may need a moment to start decoding).
+    qtbot.waitUntil(lambda: w.video.position() > 0.05 and w.lanes.playhead_time() > 0.0, timeout=5000)
+    key(qtbot, w, Qt.Key.Key_Space)
+    assert not w.video.is_playing()
+    key(qtbot, w, Qt.Key.Key_L)
+    assert w.video.rate() == 1.0
+    key(qtbot, w, Qt.Key.Key_L)
+    assert w.video.rate() == 2.0  # L again = faster, as in editors
+    key(qtbot, w, Qt.Key.Key_K)
+    assert not w.video.is_playing()
+    w.video.seek(2.0)
+    key(qtbot, w, Qt.Key.Key_J)
+    assert w.video.rate() == -1.0
+    qtbot.waitUntil(lambda: w.video.position() < 1.9, timeout=3000)  # reverse shuttle goes back
+    key(qtbot, w, Qt.Key.Key_K)
+    assert not w.video.is_playing()
+
+
+def test_arrows_home_end_move_the_shared_playhead(qtbot: Any, ready: Any) -> None:
+    w = ready
+    w.video.seek(1.0)
+    key(qtbot, w, Qt.Key.Key_Right)
+    assert w.video.position() == pytest.approx(1.1)
+    key(qtbot, w, Qt.Key.Key_Left)
+    key(qtbot, w, Qt.Key.Key_Left)
+    assert w.video.position() == pytest.approx(0.9)
+    key(qtbot, w, Qt.Key.Key_Right, Qt.KeyboardModifier.ShiftModifier)
+    assert w.video.position() == pytest.approx(1.9)
+    key(qtbot, w, Qt.Key.Key_Left, Qt.KeyboardModifier.ShiftModifier)
+    assert w.video.position() == pytest.approx(0.9)
+    key(qtbot, w, Qt.Key.Key_End)
+    assert w.video.position() == pytest.approx(3.9)  # the last frame
+    key(qtbot, w, Qt.Key.Key_Home)
+    assert w.video.position() == 0.0
+    # Every view shows the same playhead.
+    w.video.seek(2.5)
+    assert w.lanes.playhead_time() == pytest.approx(2.5)
+    assert w.timecode.text().startswith("00:00:02")
+
+
+def test_delete_split_and_undo_keys(qtbot: Any, ready: Any) -> None:
+    w = ready
+    doc = w.model.document
+    fire = next(s for s in doc.segments if s.class_name == "fire")
+    w.lanes.select(fire.id)
+    w.video.seek(1.5)
+    key(qtbot, w, Qt.Key.Key_S)
+    fires = sorted((s.start, s.end) for s in doc.segments if s.class_name == "fire" and s.origin != "mute")
+    assert fires == [(1.0, 1.5), (1.5, 2.0)]
+    key(qtbot, w, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    fires = sorted((s.start, s.end) for s in doc.segments if s.class_name == "fire" and s.origin != "mute")
+    assert fires == [(1.0, 2.0)]
+    key(qtbot, w, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert len([s for s in doc.segments if s.class_name == "fire" and s.origin != "mute"]) == 2
+    first = min((s for s in doc.segments if s.class_name == "fire"), key=lambda s: s.start)
+    w.lanes.select(first.id)
+    key(qtbot, w, Qt.Key.Key_Delete)
+    audible = [(s.start, s.end) for s in doc.segments if s.class_name == "fire" and s.origin != "mute"]
+    assert audible == [(1.5, 2.0)]
+    assert "Delete" in w.act_undo.text()
+
+
+def test_zoom_keys_change_the_visible_range(qtbot: Any, ready: Any) -> None:
+    w = ready
+    w.timeline.fit()
+    (x0, x1), _ = w.timeline.view_box().viewRange()
+    key(qtbot, w, Qt.Key.Key_Equal)
+    (y0, y1), _ = w.timeline.view_box().viewRange()
+    assert (y1 - y0) < (x1 - x0)
+    key(qtbot, w, Qt.Key.Key_Backslash)
+    (z0, z1), _ = w.timeline.view_box().viewRange()
+    assert (z1 - z0) == pytest.approx(x1 - x0, rel=0.05)
+
+
+def test_menus_show_the_shortcuts(ready: Any) -> None:
+    w = ready
+    assert w.act_play.shortcut().toString() == "Space"
+    assert w.act_undo.shortcut().matches(w.act_undo.shortcut()) and w.act_undo.shortcut().toString()
+    assert "Ctrl+Shift+Z" in [s.toString() for s in w.act_redo.shortcuts()]
+    assert w.act_split.shortcut().toString() == "S"
+
+
