@@ -308,6 +308,7 @@ class EffectLanes(QWidget):
         self.plot.setMouseEnabled(x=True, y=False)
         self.plot.getAxis("left").setWidth(LABEL_WIDTH)
         cache_axes(self.plot)
+        self._linked: pg.ViewBox | None = None
         self._vb: pg.ViewBox = self.plot.getViewBox()
         self._vb.invertY(True)  # lane 0 at the top, like the class list
         self._vb.disableAutoRange()
@@ -331,8 +332,28 @@ class EffectLanes(QWidget):
         return self._vb
 
     def link_x(self, view_box: pg.ViewBox) -> None:
-        """Share the time axis with another view (the probability timeline)."""
-        self._vb.setXLink(view_box)
+        """Share the time axis with another view (the probability timeline).
+
+        Ranges are copied both ways rather than with ViewBox.setXLink, which aligns views by
+        their on-screen geometry and drifts when one of them is laid out after linking. Both
+        views reserve the same label width, so equal ranges put a time at the same x pixel.
+        """
+        self._linked = view_box
+        syncing = [False]
+
+        def copy(src: pg.ViewBox, dst: pg.ViewBox) -> None:
+            if syncing[0]:
+                return
+            syncing[0] = True
+            try:
+                (x0, x1), _ = src.viewRange()
+                dst.setXRange(x0, x1, padding=0.0)
+            finally:
+                syncing[0] = False
+
+        view_box.sigXRangeChanged.connect(lambda *_: copy(view_box, self._vb))
+        self._vb.sigXRangeChanged.connect(lambda *_: copy(self._vb, view_box))
+        copy(view_box, self._vb)
 
     def set_playhead(self, t: float) -> None:
         self.playhead.setValue(float(t))
@@ -433,7 +454,7 @@ class EffectLanes(QWidget):
         self.refresh()
         end = self.duration() or max((s.end for s in self.model.document.segments), default=10.0)
         self._vb.setLimits(xMin=-1.0, xMax=end + 1.0)
-        if not self._vb.linkedView(pg.ViewBox.XAxis):
+        if self._linked is None:
             self._vb.setXRange(0.0, end, padding=0.0)
 
     def refresh(self) -> None:

@@ -1026,6 +1026,7 @@ class MainWindow(QMainWindow):
         self._autosave_timer.stop()
         self._play_timer.stop()
         self.video.pause()
+        self.video.close_stills()
         self.cancel_analysis(wait=True)
         if self._autosave_worker is not None:
             self._autosave_worker.wait()

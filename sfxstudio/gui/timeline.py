@@ -247,6 +247,9 @@ class ProbabilityTimeline(QWidget):
             self._layout_rows()
 
     def _build_curves(self) -> None:
+        wanted = [n for n in self._names if n != OTHERWISE]
+        if wanted == list(self._curves):
+            return  # same classes (e.g. streaming -> finished): keep the items, new data only
         for item in [*self._curves.values(), *self._lines.values()]:
             self.plot.removeItem(item)
         self._curves.clear()

@@ -12,15 +12,66 @@ emulated by seeking, as the J key in editing software does.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, QSize, Qt, QTimer, QUrl, Signal, Slot
+from PySide6.QtCore import QObject, QRectF, QSize, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoFrame, QVideoSink
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 SHUTTLE_RATES = (1.0, 2.0, 4.0, 8.0)
+STILL_MAX_SIZE = (1280, 720)
+
+
+class StillFrames(QObject):
+    """Decodes the frame under a paused playhead in a background thread (latest request wins).
+
+    Some Qt Multimedia backends deliver no frame to a paused player that has never played, so
+    the preview would stay black after opening or seeking; this fills the picture from PyAV.
+    """
+
+    ready = Signal(str, float, QImage)  # path, time, picture
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._want: tuple[str, float] | None = None
+        self._wake = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    def request(self, path: Path, t: float) -> None:
+        with self._wake:
+            self._want = (str(path), float(t))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="still-frames", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+
+    def close(self) -> None:
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+
+    def _run(self) -> None:
+        from sfxstudio.media.video import frame_at
+
+        while True:
+            with self._wake:
+                while self._want is None and not self._closed:
+                    self._wake.wait()
+                if self._closed:
+                    return
+                path, t = self._want  # type: ignore[misc]
+                self._want = None
+            try:
+                rgb = frame_at(path, t, max_size=STILL_MAX_SIZE)
+            except Exception:  # a preview must never take the window down; the player may still work
+                continue
+            h, w, _ = rgb.shape
+            image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+            self.ready.emit(path, t, image)
 
 
 class FrameCanvas(QWidget):
@@ -101,6 +152,8 @@ class VideoView(QWidget):
         self._reverse_timer = QTimer(self)
         self._reverse_timer.setInterval(40)
         self._reverse_timer.timeout.connect(self._reverse_tick)
+        self._stills = StillFrames(self)
+        self._stills.ready.connect(self._on_still)
 
     # -- media -------------------------------------------------------------------------------
     def load(self, path: str | Path | None, fps: float | None = None, duration: float | None = None) -> None:
@@ -117,12 +170,21 @@ class VideoView(QWidget):
         if self.path is not None:
             # A paused player shows nothing until asked for a position.
             self.player.setPosition(0)
+            self._stills.request(self.path, 0.0)
         self.positionChanged.emit(0.0)
 
     @Slot(QVideoFrame)
     def _on_frame(self, frame: QVideoFrame) -> None:
         if frame.isValid():
             self.canvas.set_image(frame.toImage())
+
+    @Slot(str, float, QImage)
+    def _on_still(self, path: str, t: float, image: QImage) -> None:
+        # Only if still current: not playing, same clip, playhead still there.
+        if (self.is_playing() or self.path is None or str(self.path) != path
+                or abs(self._pos - t) > 0.5 * self.frame_duration()):
+            return
+        self.canvas.set_image(image)
 
     def _on_status(self, status: QMediaPlayer.MediaStatus) -> None:
         # A seek issued while the file was still opening is dropped by the backend: ask again
@@ -133,6 +195,10 @@ class VideoView(QWidget):
     def _on_error(self, _error: QMediaPlayer.Error, message: str) -> None:
         self._player_ok = False
         self.mediaError.emit(message or "the video cannot be played")
+
+    def close_stills(self) -> None:
+        """Stop the still-frame decoder thread (window shutdown)."""
+        self._stills.close()
 
     def set_volume(self, linear: float) -> None:
         self.audio_output.setVolume(max(0.0, min(1.0, linear)))
@@ -261,6 +327,8 @@ class VideoView(QWidget):
             self._pos = t
             if self._player_ok:
                 self.player.setPosition(round(t * 1000))
+            if self.path is not None:
+                self._stills.request(self.path, t)
         self.positionChanged.emit(t)
 
     def step(self, frames: int) -> None:

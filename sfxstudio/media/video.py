@@ -332,3 +332,43 @@ def _frames(
             )
     finally:
         container.close()
+
+
+def frame_at(path: str | Path, t: float, max_size: tuple[int, int] | None = None) -> np.ndarray:
+    """The RGB frame shown at time t (relative to the first frame), rotation applied.
+
+    Seeks to the keyframe before t and decodes forward, so it costs one GOP at most: meant for
+    still previews (a paused player), not for streaming. max_size=(w, h) scales it down to fit.
+    """
+    import av
+
+    info = probe(path)
+    container = _open(info.path)
+    try:
+        stream = _video_stream(container, info.path)
+        time_base = stream.time_base
+        target = max(0.0, min(float(t), info.duration)) + info.start_time
+        if time_base:
+            container.seek(int(target / float(time_base)), stream=stream, backward=True, any_frame=False)
+        half = 0.5 / info.fps
+        chosen = None
+        try:
+            for frame in container.decode(stream):
+                ft = float(frame.pts * (frame.time_base or time_base)) if frame.pts is not None else None
+                if chosen is not None and ft is not None and ft > target + half:
+                    break
+                chosen = frame
+                if ft is not None and ft >= target - half:
+                    break
+        except av.error.FFmpegError as exc:
+            raise BadInputError(info.path, f"cannot be decoded at {t:.2f} s ({_reason(exc)})") from exc
+        if chosen is None:
+            raise BadInputError(info.path, f"no frame at {t:.2f} s")
+        w, h = chosen.width, chosen.height
+        if max_size is not None:
+            scale = min(1.0, max_size[0] / w, max_size[1] / h)
+            w, h = max(2, round(w * scale)), max(2, round(h * scale))
+        image = chosen.reformat(width=w, height=h, format="rgb24", interpolation="AREA").to_ndarray()
+        return _rotate(image, info.rotation)
+    finally:
+        container.close()

@@ -208,3 +208,20 @@ def test_undo_restores_after_param_change(lanes: EffectLanes) -> None:
     model.undo_stack.undo()
     assert model.document.find(seg.id) == seg
     assert not model.document.dirty  # back at the saved state
+
+
+def test_lanes_follow_the_timeline_time_range(qtbot):
+    from sfxstudio.gui.timeline import ProbabilityTimeline
+
+    model = make_model()
+    timeline = ProbabilityTimeline(model)
+    lanes = EffectLanes(model)
+    for w in (timeline, lanes):
+        qtbot.addWidget(w)
+    lanes.link_x(timeline.view_box())
+    timeline.view_box().setXRange(3.0, 7.0, padding=0.0)
+    assert lanes.view_box().viewRange()[0] == pytest.approx([3.0, 7.0])
+    lanes.view_box().setXRange(1.0, 2.0, padding=0.0)
+    assert timeline.view_box().viewRange()[0] == pytest.approx([1.0, 2.0])
+    timeline.fit()
+    assert lanes.view_box().viewRange()[0] == pytest.approx(timeline.view_box().viewRange()[0])

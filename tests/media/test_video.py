@@ -381,3 +381,17 @@ def test_decoder_error_mid_stream_names_file_and_time(make_video, monkeypatch):
     assert str(path) in str(err.value)
     assert "cannot be decoded" in str(err.value)
     assert re_time(str(err.value)) == pytest.approx(1.1)
+
+
+def test_frame_at_returns_the_frame_under_the_playhead(make_video):
+    from sfxstudio.media.video import frame_at
+    from tests.fixtures.media import color_at
+
+    video = make_video(seconds=4.0, fps=10, size=(160, 96))
+    for t in (0.0, 1.25, 2.5, 3.9):
+        img = frame_at(video, t)
+        assert img.shape == (96, 160, 3)
+        expected = np.array(color_at(t))
+        assert np.abs(img[48, 80].astype(int) - expected).max() < 40
+    small = frame_at(video, 1.0, max_size=(80, 80))
+    assert small.shape == (48, 80, 3)
