@@ -1,0 +1,456 @@
+"""A recogniser that needs no training: ResNet152V2's own ImageNet classifier, mapped to our classes.
+
+The paper trains a new head on 3,005 images. Before anyone has such data, the 1000-way ImageNet
+classifier already recognises some of our classes (dogs, cats, cars, trains, keyboards, the sea
+shore...). resources/imagenet_map.json says, class by class, which ImageNet classes stand for
+which effect; the probability of an effect class is the summed softmax mass of its ImageNet
+classes, and `otherwise` gets the rest (1 - all mapped mass). Classes with no reliable ImageNet
+counterpart are "unsupported": their probability is always 0, so they are never proposed, and
+bundle.json lists them so the GUI can say so.
+
+Bundle: bundle.json with "kind": "imagenet_mapped" (the mapping table embedded, so a copied
+bundle needs nothing else) + model.keras = Rescaling(-1..1) -> ResNet152V2 with its top, with two
+outputs: the 1000-way softmax and the 2048-d avg_pool features (the embedding that "learn from
+my corrections" trains on). Loaded with safe_mode=True like every bundle.
+
+TensorFlow/Keras are imported inside functions only.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sfxstudio.core.atomic import atomic_write_text
+from sfxstudio.core.classes import OTHERWISE, default_classes
+from sfxstudio.core.errors import BadInputError, ExportError
+from sfxstudio.ml.bundle import BUNDLE_JSON, FORMAT, MODEL_FILE, VERSION, ModelBundle, load_keras_model
+from sfxstudio.paths import RESOURCES
+
+KIND = "imagenet_mapped"
+MAP_FORMAT = "sfxstudio-imagenet-map"
+MAP_VERSION = 1
+IMAGENET_CLASSES_FILE = RESOURCES / "imagenet_classes.json"
+DEFAULT_MAP_FILE = RESOURCES / "imagenet_map.json"
+N_IMAGENET = 1000
+
+# Output/layer names inside model.keras.
+IMAGENET_OUTPUT = "predictions"  # Keras' name for the ResNet top
+EMBEDDING_LAYER = "avg_pool"  # Keras' name for ResNet's global average pooling (2048-d)
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    input_size: tuple[int, int]  # (width, height)
+    embedding_dim: int
+    weights_file: str | None  # the with-top ImageNet weights file name in the Keras cache
+
+
+ARCHITECTURES: dict[str, Architecture] = {
+    "resnet152v2": Architecture(
+        "resnet152v2", (224, 224), 2048, "resnet152v2_weights_tf_dim_ordering_tf_kernels.h5"
+    ),
+    # A stand-in with the same layer names and outputs, small enough for unit tests to build,
+    # save and load the whole bundle in a second. Never has ImageNet weights.
+    "tiny": Architecture("tiny", (32, 32), 16, None),
+}
+
+
+# --- ImageNet labels and the mapping table --------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def imagenet_classes() -> tuple[tuple[str, str], ...]:
+    """The 1000 (wnid, label) pairs in Keras' output order (resources/imagenet_classes.json)."""
+    try:
+        data = json.loads(IMAGENET_CLASSES_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BadInputError(IMAGENET_CLASSES_FILE, f"cannot be read ({exc})") from exc
+    if not isinstance(data, list) or len(data) != N_IMAGENET:
+        raise BadInputError(IMAGENET_CLASSES_FILE, f"must list {N_IMAGENET} [wnid, label] pairs")
+    return tuple((str(w), str(label)) for w, label in data)
+
+
+def imagenet_labels() -> list[str]:
+    return [label for _, label in imagenet_classes()]
+
+
+@dataclass(frozen=True)
+class ImagenetMap:
+    """Which ImageNet indices stand for each effect class; `notes` say why."""
+
+    classes: dict[str, tuple[int, ...]]  # effect class -> ImageNet indices (may be empty)
+    notes: dict[str, str]
+    source: str = ""
+
+    @property
+    def supported(self) -> list[str]:
+        return [c for c, idx in self.classes.items() if idx]
+
+    @property
+    def unsupported(self) -> list[str]:
+        return [c for c, idx in self.classes.items() if not idx]
+
+    def to_json(self) -> dict[str, Any]:
+        labels = imagenet_labels()
+        return {
+            "format": MAP_FORMAT,
+            "version": MAP_VERSION,
+            "classes": {c: [[i, labels[i]] for i in idx] for c, idx in self.classes.items()},
+            "notes": dict(self.notes),
+        }
+
+
+def parse_map(data: Any, where: str | Path = "imagenet map") -> ImagenetMap:
+    """Validate a mapping table (the JSON object) against the ImageNet labels and our classes.
+
+    Every index must be 0..999 and its label must be the label at that index (so a table written
+    against another label order is caught), no index may stand for two classes, and every key
+    must be one of our effect classes. BadInputError names the problem.
+    """
+    if not isinstance(data, dict) or data.get("format") != MAP_FORMAT:
+        raise BadInputError(where, f"is not an ImageNet mapping table (format must be {MAP_FORMAT!r})")
+    if data.get("version") != MAP_VERSION:
+        raise BadInputError(where, f"unsupported mapping version {data.get('version')!r}")
+    raw = data.get("classes")
+    if not isinstance(raw, dict):
+        raise BadInputError(where, "'classes' must be an object {class: [[index, label], ...]}")
+    effect = {c.name for c in default_classes().effect_classes()}
+    labels = imagenet_labels()
+    owner: dict[int, str] = {}
+    classes: dict[str, tuple[int, ...]] = {}
+    for cls, items in raw.items():
+        if cls not in effect:
+            raise BadInputError(where, f"{cls!r} is not an effect class (otherwise is the remainder)")
+        if not isinstance(items, list):
+            raise BadInputError(where, f"{cls}: expected a list of [index, label] pairs")
+        idx: list[int] = []
+        for item in items:
+            if (
+                not isinstance(item, list)
+                or len(item) != 2
+                or not isinstance(item[0], int)
+                or isinstance(item[0], bool)
+            ):
+                raise BadInputError(where, f"{cls}: {item!r} is not an [index, label] pair")
+            i, label = item
+            if not 0 <= i < N_IMAGENET:
+                raise BadInputError(where, f"{cls}: ImageNet index {i} is outside 0..{N_IMAGENET - 1}")
+            if label != labels[i]:
+                raise BadInputError(where, f"{cls}: ImageNet class {i} is {labels[i]!r}, not {label!r}")
+            if i in owner:
+                raise BadInputError(where, f"ImageNet class {i} ({label}) is mapped to {owner[i]} and {cls}")
+            owner[i] = cls
+            idx.append(i)
+        classes[cls] = tuple(idx)
+    notes = data.get("notes", {})
+    if not isinstance(notes, dict):
+        raise BadInputError(where, "'notes' must be an object {class: text}")
+    # Classes the table does not mention are unsupported, as if listed with [].
+    ordered = {c.name: classes.get(c.name, ()) for c in default_classes().effect_classes()}
+    return ImagenetMap(ordered, {str(k): str(v) for k, v in notes.items()}, str(where))
+
+
+def load_map(path: str | Path | None = None) -> ImagenetMap:
+    path = Path(path) if path else DEFAULT_MAP_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadInputError(path, "mapping table not found") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadInputError(path, f"not a readable JSON file ({exc})") from exc
+    return parse_map(data, path)
+
+
+def mapping_matrix(table: ImagenetMap, class_names: Sequence[str]) -> np.ndarray:
+    """(1000, C) 0/1 float32: column c sums the ImageNet classes of class_names[c].
+
+    The `otherwise` column stays 0 (it is computed as the remainder); classes the table does not
+    map get an all-zero column, so they always score 0.
+    """
+    m = np.zeros((N_IMAGENET, len(class_names)), np.float32)
+    for c, name in enumerate(class_names):
+        for i in table.classes.get(name, ()):
+            m[i, c] = 1.0
+    return m
+
+
+def map_probs(
+    imagenet_probs: np.ndarray, table: ImagenetMap, class_names: Sequence[str] | None = None
+) -> np.ndarray:
+    """(B, 1000) ImageNet softmax -> (B, C) probabilities over class_names (default: our 21).
+
+    p(class) = sum of its ImageNet classes' mass; p(otherwise) = 1 - all mapped mass. Each row
+    sums to 1 (up to float rounding of the input).
+    """
+    names = list(class_names) if class_names is not None else default_classes().names
+    p = np.asarray(imagenet_probs, dtype=np.float32)
+    if p.ndim != 2 or p.shape[1] != N_IMAGENET:
+        raise ValueError(f"ImageNet probabilities must be (batch, {N_IMAGENET}), got {p.shape}")
+    out = p @ mapping_matrix(table, names)
+    if OTHERWISE in names:
+        o = names.index(OTHERWISE)
+        # Clip: float32 sums of a softmax can exceed 1 by an ulp.
+        out[:, o] = np.clip(1.0 - out.sum(axis=1), 0.0, 1.0)
+    return out
+
+
+# --- the model --------------------------------------------------------------------------------------
+
+
+def _keras_cache_dir() -> Path:
+    from sfxstudio.ml.backbones import keras_cache_dir
+
+    return keras_cache_dir()
+
+
+def _resolve_weights(
+    arch: Architecture, weights: str | Path | None, allow_download: bool
+) -> tuple[str | None, str]:
+    """-> (what to hand keras.applications: None | "imagenet" | a local file, weights_source)."""
+    if weights is None or (isinstance(weights, str) and weights.lower() == "none"):
+        return None, "none (random initialisation; predictions mean nothing)"
+    if isinstance(weights, str) and weights.lower() == "imagenet":
+        if arch.weights_file is None:
+            raise BadInputError(None, f"architecture {arch.name} has no ImageNet weights; use weights='none'")
+        cached = _keras_cache_dir() / arch.weights_file
+        if cached.is_file():
+            return str(cached), f"imagenet (keras cache: {cached})"
+        if allow_download:
+            return "imagenet", "imagenet (downloaded by keras)"
+        raise BadInputError(
+            cached,
+            f"the ImageNet weights of {arch.name} (with its classifier top) are not in the Keras cache. "
+            f"Put {arch.weights_file} (from the keras-applications releases on storage.googleapis.com) "
+            "into this folder (or set KERAS_HOME), pass the file as the weights, or allow the download",
+        )
+    path = Path(weights).expanduser()
+    if not path.is_file():
+        raise BadInputError(path, "weights file does not exist")
+    return str(path), str(path.resolve())
+
+
+def build_mapped_model(
+    architecture: str = "resnet152v2", weights: str | Path | None = "imagenet", allow_download: bool = False
+) -> tuple[Any, str]:
+    """-> (keras.Model uint8-range RGB -> [ImageNet softmax (B,1000), embedding (B,D)], weights_source)."""
+    import keras
+
+    from sfxstudio.ml import tf_setup
+
+    tf_setup.tf()
+    try:
+        arch = ARCHITECTURES[architecture]
+    except KeyError:
+        raise BadInputError(None, f"unknown architecture {architecture!r}") from None
+    keras_weights, source = _resolve_weights(arch, weights, allow_download)
+    w, h = arch.input_size
+    inputs = keras.Input((h, w, 3), name="frames", dtype="float32")
+    # keras.applications.resnet_v2.preprocess_input ("tf" mode) as a layer: 0..255 -> -1..1.
+    x = keras.layers.Rescaling(1.0 / 127.5, offset=-1.0, name="preprocess")(inputs)
+    if arch.name == "resnet152v2":
+        # input_tensor flattens ResNet's layers into this model, so "avg_pool" is a top-level
+        # layer (ModelBundle and teach look layers up by name).
+        try:
+            net = keras.applications.ResNet152V2(
+                include_top=True, weights=keras_weights, input_tensor=x, classes=N_IMAGENET
+            )
+        except (OSError, ValueError) as exc:  # a wrong or broken weights file
+            raise BadInputError(keras_weights, f"cannot load these weights into ResNet152V2: {exc}") from exc
+        probs = net.get_layer(IMAGENET_OUTPUT).output
+        emb = net.get_layer(EMBEDDING_LAYER).output
+    else:
+        y = keras.layers.Conv2D(
+            arch.embedding_dim, 3, strides=2, padding="same", activation="relu", name="conv1"
+        )(x)
+        emb = keras.layers.GlobalAveragePooling2D(name=EMBEDDING_LAYER)(y)
+        probs = keras.layers.Dense(N_IMAGENET, activation="softmax", name=IMAGENET_OUTPUT)(emb)
+        if keras_weights is not None:
+            raise BadInputError(keras_weights, f"architecture {arch.name} takes no weights file")
+    model = keras.Model(inputs, [probs, emb], name=f"imagenet_{arch.name}")
+    return model, source
+
+
+def create_imagenet_bundle(
+    out_dir: str | Path,
+    weights: str | Path | None = "imagenet",
+    allow_download: bool = False,
+    *,
+    architecture: str = "resnet152v2",
+    table: ImagenetMap | None = None,
+    name: str | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write an imagenet_mapped bundle into out_dir and return it.
+
+    weights: "imagenet" (the Keras cache; downloaded by Keras only when allow_download),
+    "none" (random, for speed work and tests) or a local .h5/.weights.h5 file with the top.
+    The folder is written beside out_dir and renamed into place (atomic).
+    """
+    table = table or load_map()
+    out_dir = Path(out_dir)
+    arch = ARCHITECTURES.get(architecture)
+    if arch is None:
+        raise BadInputError(None, f"unknown architecture {architecture!r}")
+    model, source = build_mapped_model(architecture, weights, allow_download)
+    classes = default_classes().names
+    supported = [c for c in classes if c == OTHERWISE or table.classes.get(c)]
+    meta: dict[str, Any] = {
+        "format": FORMAT,
+        "version": VERSION,
+        "name": name or out_dir.name,
+        "kind": KIND,
+        "classes": classes,
+        "input_size": list(arch.input_size),
+        "preprocessing": "resnet_v2",
+        "preprocessing_in_model": True,
+        "backbone": arch.name,
+        "weights_source": source,
+        "embedding_layer": EMBEDDING_LAYER,
+        "supported_classes": supported,
+        "unsupported_classes": [c for c in classes if c not in supported],
+        "mapping_source": (
+            "resources/imagenet_map.json" if table.source == str(DEFAULT_MAP_FILE) else table.source
+        ),
+        "mapping": table.to_json(),
+        "description": (
+            f"{arch.name} ImageNet classifier mapped to the effect classes without training; "
+            f"recognises {len(supported) - 1} of {len(classes) - 1} effect classes"
+        ),
+        "training": {"method": "none (ImageNet classifier, mapped)"},
+    }
+    _write_bundle_folder(out_dir, model, meta, overwrite)
+    return out_dir
+
+
+def _write_bundle_folder(out_dir: Path, model: Any, meta: dict[str, Any], overwrite: bool) -> None:
+    """model.keras + bundle.json into a temporary folder, then renamed onto out_dir."""
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise ExportError(out_dir, "exists and is not a folder")
+        if any(out_dir.iterdir()) and not overwrite:
+            raise ExportError(
+                out_dir, "folder exists and is not empty; choose another name or allow overwriting"
+            )
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
+    except OSError as exc:
+        raise ExportError(out_dir, f"cannot create a folder there ({exc.strerror or exc})") from exc
+    try:
+        model.save(tmp / MODEL_FILE)
+        atomic_write_text(tmp / BUNDLE_JSON, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+        tmp.chmod(0o755)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        tmp.replace(out_dir)
+    except OSError as exc:
+        raise ExportError(out_dir, f"writing the model failed ({exc.strerror or exc})") from exc
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+class ImagenetMappedBundle(ModelBundle):
+    """A loaded imagenet_mapped bundle; behaves like a ModelBundle (predict, class_names...).
+
+    Subclassing keeps `isinstance(x, ModelBundle)` true for the pipeline, and reuses the
+    meta-derived properties (name, class_names, input_size, supported_classes).
+    """
+
+    def __init__(self, path: Path | None, meta: dict[str, Any], model: Any) -> None:
+        from sfxstudio.ml import tf_setup
+
+        tf = tf_setup.tf()
+        self.path = path
+        self.meta = meta
+        self.model = model
+        where = path / MODEL_FILE if path else "model"
+        if len(model.outputs) != 2 or int(model.outputs[0].shape[-1]) != N_IMAGENET:
+            raise BadInputError(
+                where, "is not an ImageNet-mapped model (expected outputs: 1000-way softmax, embedding)"
+            )
+        self.embedding_dim = int(model.outputs[1].shape[-1])
+        self.table = parse_map(meta.get("mapping"), where=(path / BUNDLE_JSON) if path else "bundle.json")
+        self._matrix = mapping_matrix(self.table, self.class_names)
+        w, h = self.input_size
+        shape = tuple(model.inputs[0].shape)
+        if shape[1:3] != (h, w):
+            raise BadInputError(where, f"the model's input {shape[1:]} does not match input_size {w}x{h}")
+        net = model
+
+        @tf.function(input_signature=[tf.TensorSpec((None, h, w, 3), tf.uint8)])
+        def _forward(x: Any) -> Any:
+            p, e = net(tf.cast(x, tf.float32), training=False)
+            return tf.cast(p, tf.float32), tf.cast(e, tf.float32)
+
+        self._forward = _forward
+        self._lock = threading.Lock()
+
+    @property
+    def unsupported_classes(self) -> list[str]:
+        return [c for c in self.class_names if c not in self.supported_classes]
+
+    def predict_imagenet(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """-> (ImageNet softmax (B, 1000), embeddings (B, D)); frames as for predict()."""
+        frames = self._as_input(frames)
+        if frames.shape[0] == 0:
+            return np.zeros((0, N_IMAGENET), np.float32), np.zeros((0, self.embedding_dim), np.float32)
+        with self._lock:
+            p, e = self._forward(frames)
+        return p.numpy(), e.numpy()
+
+    def predict(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        p, e = self.predict_imagenet(frames)
+        return map_probs(p, self.table, self.class_names), e
+
+    def _as_input(self, frames: np.ndarray) -> np.ndarray:
+        frames = np.asarray(frames)
+        if frames.ndim == 3:
+            frames = frames[None]
+        if frames.ndim != 4 or frames.shape[-1] != 3:
+            raise ValueError(f"frames must be (batch, height, width, 3) RGB, got shape {frames.shape}")
+        w, h = self.input_size
+        if frames.shape[0] and frames.shape[1:3] != (h, w):
+            from sfxstudio.ml import tf_setup
+
+            resized = tf_setup.tf().image.resize(frames, (h, w), method="area")
+            frames = np.clip(np.rint(resized.numpy()), 0, 255).astype(np.uint8)
+        elif frames.dtype != np.uint8:
+            frames = np.clip(np.rint(frames), 0, 255).astype(np.uint8)
+        return frames
+
+
+def load_imagenet_bundle(folder: str | Path, meta: dict[str, Any]) -> ImagenetMappedBundle:
+    """The loader ModelBundle.load dispatches to when bundle.json says kind == "imagenet_mapped"."""
+    folder = Path(folder)
+    if meta.get("kind") != KIND:
+        raise BadInputError(folder / BUNDLE_JSON, f"kind is {meta.get('kind')!r}, not {KIND!r}")
+    for key in ("classes", "input_size", "mapping"):
+        if key not in meta:
+            raise BadInputError(folder / BUNDLE_JSON, f"missing {key!r}")
+    model_path = folder / MODEL_FILE
+    if not model_path.is_file():
+        raise BadInputError(model_path, "is missing; a model folder needs bundle.json and model.keras")
+    return ImagenetMappedBundle(folder, meta, load_keras_model(model_path))
+
+
+def load(folder: str | Path) -> ImagenetMappedBundle:
+    """Read bundle.json and load (for callers that know the folder is an imagenet_mapped bundle)."""
+    folder = Path(folder)
+    meta_path = folder / BUNDLE_JSON
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BadInputError(meta_path, f"cannot be read ({exc})") from exc
+    return load_imagenet_bundle(folder, meta)

@@ -1,0 +1,198 @@
+"""Learn from corrections: labels from edits, a head trained on cached embeddings, provenance."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sfxstudio.core.classes import OTHERWISE, default_classes
+from sfxstudio.core.errors import BadInputError
+from sfxstudio.core.project import AnalysisCache, Project
+from sfxstudio.core.segments import Segment
+from sfxstudio.ml import teach
+from sfxstudio.ml.bundle import ModelBundle
+from tests.fixtures.models import make_bundle
+
+NAMES = default_classes().names
+FPS = 10.0
+
+
+def _cache(emb: np.ndarray, names: list[str] = NAMES) -> AnalysisCache:
+    n = len(emb)
+    probs = np.full((n, len(names)), 1.0 / len(names), np.float32)
+    return AnalysisCache(
+        times=np.arange(n) / FPS,
+        probs=probs,
+        embeddings=emb.astype(np.float16),
+        class_names=list(names),
+        frame_duration=1.0 / FPS,
+        duration=n / FPS,
+        model="base",
+    )
+
+
+def test_frame_labels_follow_the_edits() -> None:
+    emb = np.arange(30 * 4, dtype=np.float32).reshape(30, 4)
+    project = Project(
+        video="v.mp4",
+        analysis=_cache(emb),
+        segments=[
+            Segment("fire", 0.0, 0.5, origin="manual"),  # frames 0-4
+            Segment("river", 1.0, 1.5, origin="mute"),  # frames 10-14 -> otherwise
+            Segment("wave", 1.3, 1.6, origin="manual"),  # frames 13-15: manual beats the mute
+            Segment("cars", 2.0, 2.3, origin="manual"),
+            Segment("typing", 2.1, 2.5, origin="manual"),  # frames 21-22 claimed twice: skipped
+            Segment("dog_barking", 2.6, 3.0, origin="auto"),  # not a correction
+        ],
+    )
+    d = teach.collect_frames([project])
+    got = {round(float(e[0]) / 4): NAMES[lab] for e, lab in zip(d.embeddings, d.labels, strict=True)}
+    expected = {i: "fire" for i in range(5)} | {i: OTHERWISE for i in range(10, 13)}
+    expected |= {13: "wave", 14: "wave", 15: "wave", 20: "cars", 23: "typing", 24: "typing"}
+    assert got == expected
+    assert d.weights.tolist() == [1.0] * len(expected) and d.corrected.all()
+    assert d.sources[0]["corrected_frames"] == len(expected)
+
+    pseudo = teach.collect_frames([project], pseudo_weight=0.25)
+    labels = dict(zip((round(float(e[0]) / 4) for e in pseudo.embeddings), pseudo.labels, strict=True))
+    assert NAMES[labels[27]] == "dog_barking" and NAMES[labels[7]] == OTHERWISE  # left alone
+    assert 21 not in labels  # ambiguous frames stay out
+    assert pseudo.weights[~pseudo.corrected].tolist() == [0.25] * int((~pseudo.corrected).sum())
+
+
+def test_collect_frames_rejects_what_it_cannot_use() -> None:
+    with pytest.raises(BadInputError, match="no analysis"):
+        teach.collect_frames([Project(video="v.mp4")])
+    auto = [Segment("fire", 0, 1, origin="auto")]
+    p = Project(video="v.mp4", analysis=_cache(np.ones((5, 4))), segments=auto)
+    with pytest.raises(BadInputError, match="no corrections"):
+        teach.collect_frames([p])
+    manual = [Segment("fire", 0, 1, origin="manual")]
+    q = Project(video="w.mp4", analysis=_cache(np.ones((5, 8))), segments=manual)
+    p.segments = [Segment("fire", 0, 1, origin="manual")]
+    with pytest.raises(BadInputError, match="embedding size"):
+        teach.collect_frames([p, q])
+
+
+def test_fit_head_learns_separable_labels_and_keeps_the_rest() -> None:
+    rng = np.random.default_rng(0)
+    centres = rng.random((3, 16)) * 4
+    y = rng.integers(0, 3, 600)
+    x = centres[y] + rng.normal(0, 0.3, (600, 16))
+    k0 = rng.normal(0, 0.1, (16, 5)).astype(np.float32)
+    fit = teach.fit_head(x, y, k0, np.zeros(5, np.float32), epochs=20)
+    assert (teach.softmax(x @ fit.kernel + fit.bias).argmax(1) == y).mean() > 0.98
+    assert fit.loss[-1] < fit.loss[0]
+
+
+def _separable_project(rng: np.random.Generator, dim: int) -> tuple[Project, dict[str, np.ndarray]]:
+    """Four stretches with distinct embeddings: fire and river corrected by hand, a deleted
+    automatic effect (otherwise), and a stretch the editor never touched."""
+    centres = {c: rng.random(dim).astype(np.float32) * 3 for c in ("fire", "river", OTHERWISE, "free")}
+    emb = np.concatenate(
+        [
+            centres[c] + rng.normal(0, 0.15, (40, dim)).astype(np.float32)
+            for c in ("fire", "river", OTHERWISE, "free")
+        ]
+    )
+    emb = np.maximum(emb, 0)  # embeddings come out of a ReLU
+    segments = [
+        Segment("fire", 0.0, 4.0, origin="manual"),
+        Segment("river", 4.0, 8.0, origin="manual"),
+        Segment("cars", 8.0, 12.0, origin="mute"),
+    ]
+    return Project(video="clip.mp4", analysis=_cache(emb), segments=segments), centres
+
+
+def test_teach_learns_the_corrections_and_records_provenance(tmp_path: Path) -> None:
+    base = make_bundle(tmp_path, name="base")  # untrained tiny model, embedding size 32
+    project, _ = _separable_project(np.random.default_rng(1), 32)
+    events: list[dict] = []
+    out = teach.teach([project], base, tmp_path / "taught", epochs=40, progress=events.append)
+
+    meta = json.loads((out / "bundle.json").read_text())
+    tr = meta["training"]
+    assert meta["parent"]["name"] == "base" and meta["parent"]["path"] == str(base.resolve())
+    assert meta["parent"]["model_version"] == 1 and tr["model_version"] == 2
+    assert tr["corrected_frames_per_class"] == {"fire": 40, "river": 40, OTHERWISE: 40}
+    assert tr["accuracy_on_corrections_after"] >= 0.99
+    assert tr["accuracy_on_corrections_before"] < 0.9
+    assert tr["projects"][0]["video"] == "clip.mp4" and "taught_at" in tr
+    assert meta["classes"] == NAMES and meta["embedding_layer"] == "embedding"
+    assert any(e.get("phase") == "teach" for e in events) and events[-1]["phase"] == "done"
+
+    # The new bundle is a normal bundle (safe_mode load) whose head is the trained one:
+    # reclassifying the cached embeddings gives the corrected labels back.
+    bundle = ModelBundle.load(out)
+    probs = teach.reclassify(project.analysis, bundle)
+    assert probs.shape == (160, 21)
+    np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
+    got = probs.argmax(1)
+    assert (got[:40] == NAMES.index("fire")).all() and (got[40:80] == NAMES.index("river")).all()
+    assert (got[80:120] == NAMES.index(OTHERWISE)).all()
+    new_cache = teach.reclassified_cache(project.analysis, bundle)
+    assert new_cache.class_names == NAMES and new_cache.model == str(out)
+
+    # Teaching again starts from the taught bundle (here the loaded one, as the GUI holds it):
+    # version 3, parent version 2.
+    again = teach.teach([project], bundle, tmp_path / "again", epochs=2)
+    meta2 = json.loads((again / "bundle.json").read_text())
+    assert meta2["training"]["model_version"] == 3 and meta2["parent"]["model_version"] == 2
+
+
+def test_new_model_is_base_backbone_plus_new_head(tmp_path: Path) -> None:
+    """Frames through the saved model == cached embeddings through reclassify (no video needed)."""
+    base_dir = make_bundle(tmp_path, name="base", seed=3)
+    base = ModelBundle.load(base_dir)
+    frames = np.random.default_rng(2).integers(0, 256, (24, 32, 32, 3), dtype=np.uint8)
+    _, emb = base.predict(frames)
+    cache = _cache(emb)
+    cache.embeddings = emb  # float32 here so the comparison is exact up to float rounding
+    edits = [Segment("fire", 0.0, 1.2, origin="manual"), Segment("wave", 1.2, 2.4, origin="manual")]
+    project = Project(video="v.mp4", analysis=cache, segments=edits)
+    out = teach.teach([project], base_dir, tmp_path / "new", epochs=5)
+    new = ModelBundle.load(out)
+    probs, new_emb = new.predict(frames)
+    np.testing.assert_allclose(new_emb, emb, rtol=1e-5, atol=1e-5)  # backbone unchanged
+    np.testing.assert_allclose(teach.reclassify(cache, out), probs, atol=1e-5)
+
+
+def test_a_manual_segment_of_a_new_class_adds_the_class(tmp_path: Path) -> None:
+    base = make_bundle(tmp_path, name="base")
+    project, _ = _separable_project(np.random.default_rng(4), 32)
+    project.segments[1] = Segment("thunder", 4.0, 8.0, origin="manual")
+    out = teach.teach([project], base, tmp_path / "t", epochs=30)
+    meta = json.loads((out / "bundle.json").read_text())
+    assert meta["classes"] == [*NAMES, "thunder"]
+    probs = teach.reclassify(project.analysis, out)
+    assert probs.shape == (160, 22) and (probs[40:80].argmax(1) == 21).all()
+
+
+def test_reclassify_rejects_embeddings_of_another_model(tmp_path: Path) -> None:
+    base = make_bundle(tmp_path, name="base")
+    with pytest.raises(BadInputError, match="analyse the video again"):
+        teach.reclassify(_cache(np.ones((3, 7))), base)
+    project, _ = _separable_project(np.random.default_rng(0), 12)
+    with pytest.raises(BadInputError, match="another model"):
+        teach.teach([project], base, tmp_path / "x", epochs=1)
+    assert not (tmp_path / "x").exists()
+
+
+def test_teach_from_an_imagenet_mapped_base(tmp_path: Path) -> None:
+    from sfxstudio.ml import imagenet
+
+    base = imagenet.create_imagenet_bundle(tmp_path / "inet", weights="none", architecture="tiny")
+    project, _ = _separable_project(np.random.default_rng(5), 16)
+    out = teach.teach([project], base, tmp_path / "taught", epochs=40)
+    meta = json.loads((out / "bundle.json").read_text())
+    assert meta["kind"] == "keras" and meta["embedding_layer"] == "avg_pool"
+    assert meta["parent"]["kind"] == "imagenet_mapped"
+    # fire and river have no ImageNet counterpart; taught, they are supported now.
+    assert {"fire", "river", OTHERWISE} <= set(meta["supported_classes"])
+    assert meta["training"]["accuracy_on_corrections_after"] >= 0.99
+    bundle = ModelBundle.load(out)
+    assert bundle.embedding_dim == 16
+    assert bundle.predict(np.zeros((1, 32, 32, 3), np.uint8))[0].shape == (1, 21)
