@@ -9,15 +9,14 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from sfxstudio import __version__
 from sfxstudio.core.errors import BadInputError, Cancelled, ExportError, SfxError
 from sfxstudio.core.project import AnalysisParams, Project
 from sfxstudio.paths import DEMO_MODEL
-from sfxstudio.progress import ProgressBar
+from sfxstudio.progress import drive
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 2, 130
 
@@ -40,21 +39,6 @@ def _unit_float(text: str) -> float:
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError("must be between 0 and 1")
     return value
-
-
-def drive(job: Iterator[Any], label: str, unit: str = "frames", quiet: bool = False) -> Any:
-    """Run a pipeline job to the end with a progress bar; return the final result."""
-    bar = ProgressBar(label, unit=unit)
-    result = None
-    try:
-        for p in job:
-            if p.total and not quiet:
-                bar.update(p.done, p.total, p.rate, p.eta, force=p.finished)
-            if p.finished:
-                result = p.result
-    finally:
-        bar.close()
-    return result
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -251,8 +235,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     if args.video:
         if not args.truth:
             raise BadInputError(args.video, "--video needs --truth T.json")
-        res = evaluate.evaluate_video(args.model, args.video, args.truth, k=args.k, tau=args.threshold,
-                                      analysis_fps=args.analysis_fps)
+        from sfxstudio.pipeline import evaluate_video
+
+        res = evaluate_video(args.model, args.video, args.truth, k=args.k, tau=args.threshold,
+                             analysis_fps=args.analysis_fps)
     else:
         if not args.data_dir or not args.report:
             raise BadInputError(args.model, "give DATA_DIR and --report DIR (or --video V --truth T.json)")

@@ -191,3 +191,31 @@ def render_project(project: Project, library: Any | None = None, duration: float
     placements = placements_for(project.segments, library, class_attributes(project, library),
                                 project.class_variations or None, seed=seed)
     return render_mix(placements, duration)
+
+
+def run_job(job: Iterator[Progress], on_progress: Callable[[Progress], None] | None = None) -> Any:
+    """Drive a job generator to its end; returns the last step's result."""
+    result = None
+    for p in job:
+        if on_progress is not None:
+            on_progress(p)
+        if p.finished:
+            result = p.result
+    return result
+
+
+def analyze_to_cache(video: str | Path, model: str | Path | Any, params: AnalysisParams,
+                     cancel: CancelFn | None = None) -> AnalysisCache:
+    """`analyze` without progress reporting: the finished AnalysisCache."""
+    cache = run_job(analyze(video, model, params, cancel=cancel))
+    assert isinstance(cache, AnalysisCache)
+    return cache
+
+
+def evaluate_video(model: str | Path | Any, video: str | Path, truth_json: str | Path, k: float,
+                   tau: float, analysis_fps: float | None = None) -> dict[str, Any]:
+    """Event F1 (200 ms onset collar) and segment F1 (1 s) of the proposed effects vs truth."""
+    from sfxstudio.ml import evaluate
+
+    return evaluate.evaluate_video(model, video, truth_json, k, tau, analysis_fps,
+                                   analyze=analyze_to_cache)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TextIO
+from collections.abc import Iterator
+from typing import Any, TextIO
 
 
 def format_duration(seconds: float | None) -> str:
@@ -49,3 +50,19 @@ class ProgressBar:
         if self._shown and self.is_tty:
             self.stream.write("\n")
             self.stream.flush()
+
+
+def drive(job: Iterator[Any], label: str, unit: str = "frames", quiet: bool = False) -> Any:
+    """Run a pipeline job to its end with a progress bar on stderr; returns its result."""
+    from sfxstudio.pipeline import run_job
+
+    bar = ProgressBar(label, unit=unit)
+
+    def show(p: Any) -> None:
+        if p.total and not quiet:
+            bar.update(p.done, p.total, p.rate, p.eta, force=p.finished)
+
+    try:
+        return run_job(job, show)
+    finally:
+        bar.close()

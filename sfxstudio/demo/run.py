@@ -18,23 +18,11 @@ from sfxstudio.core.atomic import atomic_write_text
 from sfxstudio.core.project import AnalysisParams, Project
 from sfxstudio.core.project_io import save_project
 from sfxstudio.paths import DEMO_MODEL
-from sfxstudio.progress import ProgressBar
+from sfxstudio.progress import drive
 
 DEMO_SEED = 20261121  # differs from every training seed of the demo model
 DEMO_K = 1.0
 DEMO_THRESHOLD = 0.5
-
-
-def _drive(job: Any, label: str) -> Any:
-    bar = ProgressBar(label)
-    result = None
-    for p in job:
-        if p.total:
-            bar.update(p.done, p.total, p.rate, p.eta, force=p.finished)
-        if p.finished:
-            result = p.result
-    bar.close()
-    return result
 
 
 def run_demo(out: Path, seconds: float = 64.0, analysis_fps: float | None = None,
@@ -52,7 +40,7 @@ def run_demo(out: Path, seconds: float = 64.0, analysis_fps: float | None = None
     params = AnalysisParams(k=DEMO_K, threshold=DEMO_THRESHOLD, analysis_fps=analysis_fps,
                             model=str(Path(model).resolve()))
     t1 = time.monotonic()
-    cache = _drive(pipeline.analyze(video, model, params), "Analysing")
+    cache = drive(pipeline.analyze(video, model, params), "Analysing")
     t_analyse = time.monotonic() - t1
 
     project = Project(video=str(Path(video).resolve()), params=params, analysis=cache)

@@ -35,6 +35,7 @@ from sfxstudio.core.classes import OTHERWISE
 from sfxstudio.core.errors import BadInputError, ExportError
 
 FORMAT = "sfxstudio-model"
+KINDS = ("keras", "imagenet_mapped")  # imagenet_mapped: see sfxstudio.ml.imagenet
 VERSION = 1
 BUNDLE_JSON = "bundle.json"
 MODEL_FILE = "model.keras"
@@ -59,8 +60,8 @@ def _validate_meta(meta: Any, where: Path) -> dict[str, Any]:
     if version < 1:
         raise BadInputError(where, f"unknown bundle version {version}")
     kind = meta.get("kind", "keras")
-    if kind != "keras":
-        raise BadInputError(where, f"model kind {kind!r} is not supported (only 'keras')")
+    if kind not in KINDS:
+        raise BadInputError(where, f"model kind {kind!r} is not supported (one of {', '.join(KINDS)})")
     classes = meta.get("classes")
     if not isinstance(classes, list) or not classes:
         raise BadInputError(where, "'classes' must be a non-empty list of class names")
@@ -182,6 +183,10 @@ class ModelBundle:
                 meta_path, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
             ) from exc
         meta = _validate_meta(meta, meta_path)
+        if meta.get("kind") == "imagenet_mapped":
+            from sfxstudio.ml.imagenet import load_imagenet_bundle
+
+            return load_imagenet_bundle(folder, meta)
         if not model_path.is_file():
             raise BadInputError(model_path, "is missing; a model folder needs bundle.json and model.keras")
         model = load_keras_model(model_path)

@@ -157,8 +157,10 @@ def test_resnet152v2_mapped_bundle_with_random_weights(tmp_path: Path) -> None:
     folder = imagenet.create_imagenet_bundle(tmp_path / "resnet", weights="none")
     meta = json.loads((folder / "bundle.json").read_text())
     assert meta["backbone"] == "resnet152v2" and meta["input_size"] == [224, 224]
-    bundle = imagenet.load(folder)
-    assert bundle.embedding_dim == 2048
+    from sfxstudio.ml.bundle import ModelBundle
+
+    bundle = ModelBundle.load(folder)  # dispatches on the bundle's kind
+    assert bundle.kind == "imagenet_mapped" and bundle.embedding_dim == 2048
     probs, emb = bundle.predict(np.zeros((1, 224, 224, 3), np.uint8))
     assert probs.shape == (1, 21) and emb.shape == (1, 2048)
     np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
