@@ -66,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--wav", metavar="W", help="write the effects track (48 kHz 24-bit WAV)")
     a.add_argument("--mp4", metavar="M", help="write the video with the effects mixed in")
     a.add_argument("--json", metavar="J", help="write the segments as JSON")
-    a.add_argument("--batch-size", type=int, default=32)
+    a.add_argument("--batch-size", type=int, default=None, help="frames per model call (default: by device)")
+    a.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto",
+                   help="where the model runs (default: a GPU when there is one)")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
 
     e = sub.add_parser("export", help="export a project's effects")
@@ -127,7 +129,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     video = Path(args.video)
     params = AnalysisParams(k=args.k, threshold=args.threshold, analysis_fps=args.analysis_fps,
                             model=str(Path(args.model).resolve()))
-    opts = pipeline.AnalyzeOptions(batch_size=args.batch_size)
+    opts = pipeline.AnalyzeOptions(batch_size=args.batch_size, device=args.device)
     cache = drive(pipeline.analyze(video, args.model, params, options=opts), "Analysing", quiet=args.quiet)
     project = Project(video=str(video.resolve()), params=params,
                       library=str(Path(args.library).resolve()) if args.library else None, analysis=cache)

@@ -147,7 +147,9 @@ class ModelBundle:
         # A tf.function call per batch instead of model.predict(): predict() builds a dataset
         # and a callback machinery for each call, which dominates for the small batches of a
         # streaming analysis. A fixed signature with a free batch size traces once.
-        @tf.function(input_signature=[tf.TensorSpec((None, h, w, 3), tf.uint8)])
+        # XLA fuses the backbone's ops on a GPU; on a CPU it compiles slowly and gains little.
+        @tf.function(input_signature=[tf.TensorSpec((None, h, w, 3), tf.uint8)],
+                     jit_compile=tf_setup.using_gpu())
         def _forward(x: Any) -> Any:
             x = tf.cast(x, tf.float32)
             if outside:
