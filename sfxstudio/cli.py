@@ -289,6 +289,9 @@ COMMANDS = {"analyze": cmd_analyze, "analyse": cmd_analyze, "export": cmd_export
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from sfxstudio.platform_tuning import tune_allocator
+
+    tune_allocator()
     args = build_parser().parse_args(argv)
     if args.command is None:
         args = build_parser().parse_args(["gui"])
