@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import (
     QAction,
+    QActionGroup,
     QCloseEvent,
     QDesktopServices,
     QDragEnterEvent,
@@ -50,7 +51,19 @@ from sfxstudio.gui import errors
 from sfxstudio.gui.document_model import DocumentModel, make_document
 from sfxstudio.gui.playback import EffectsPlayback, db_to_volume
 from sfxstudio.gui.recovery import RecoveryEntry, RecoveryStore, discard_entry, list_stale, read_entry
-from sfxstudio.gui.settings import Settings
+from sfxstudio.gui.settings import Settings, data_dir
+from sfxstudio.gui.teach import (
+    TeachOutcome,
+    TeachRequest,
+    TeachRun,
+    count_corrections,
+    inform,
+    precheck,
+    prepare_device,
+    snapshot,
+    taught_folder,
+    writable,
+)
 from sfxstudio.gui.video_view import VideoView
 from sfxstudio.gui.workers import JobWorker, run_in_background
 from sfxstudio.paths import MODELS
@@ -60,6 +73,13 @@ VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".o
 VIDEO_FILTER = "Videos (" + " ".join(f"*{s}" for s in sorted(VIDEO_SUFFIXES)) + ");;All files (*)"
 PROJECT_FILTER = f"SFX Studio projects (*{PROJECT_SUFFIX})"
 PLAYHEAD_INTERVAL_MS = 33  # ~30 Hz: smooth playhead, negligible cost
+DEVICES = (("auto", "&Auto (GPU when there is one)"), ("cpu", "&CPU"), ("gpu", "&GPU"))
+
+
+
+def user_models_dir() -> Path:
+    """Where new models go when models/ beside the program is read-only (an installed app)."""
+    return data_dir() / "models"
 
 
 # -------------------------------------------------------------------------------------------
@@ -196,6 +216,13 @@ class MainWindow(QMainWindow):
         self._library: Any = None
         self._library_key: str | None = None
         self._stream_classes: list[str] = []
+        self.teach_run: TeachRun | None = None
+        self.imagenet_dialog: Any = None
+        # What TensorFlow was set up with in this process (None until an analysis imports it):
+        # the device cannot change afterwards, so a new choice waits for the next start.
+        self.device_config: dict[str, Any] | None = None
+        # Folder new models (ImageNet recogniser) are written into; None = models/ or the user's.
+        self.new_models_dir: Path | None = None
         self.auto_analyse = True  # analyse right after opening a video when a model is chosen
         self.first_shown_at: float | None = None
         self.setAcceptDrops(True)
@@ -279,6 +306,13 @@ class MainWindow(QMainWindow):
         for w in (self.progress_label, self.progress, self.cancel_button):
             status.addPermanentWidget(w)
             w.hide()
+        # Filled once TensorFlow has been imported for a job (never at start-up: importing it
+        # costs seconds), from tf_setup.describe_device().
+        self.device_label = QLabel("", self)
+        self.device_label.setObjectName("deviceLabel")
+        self.device_label.setToolTip("Where the analysis runs (Analysis \u25b8 Device)")
+        status.addPermanentWidget(self.device_label)
+        self.device_label.hide()
 
     def install_edit_widgets(self) -> None:
         """Replace the stand-ins by EDIT's timeline, lanes, inspector and class panel."""
@@ -343,6 +377,26 @@ class MainWindow(QMainWindow):
         self.act_analyse = self._action("&Analyse", self.analyse, "Ctrl+R",
                                         "Find the sound effects with the chosen model")
         self.act_cancel = self._action("&Cancel Analysis", self.cancel_analysis)
+        self.act_improve = self._action("&Improve Model from My Corrections\u2026", self.improve_model_dialog,
+                                        tip="Teach the model the effects you corrected and "
+                                            "re-classify the video with the improved model")
+        self.act_improve.setIconText("Improve Model")
+        self.act_create_imagenet = self._action("Create &ImageNet Recogniser\u2026",
+                                                self.create_imagenet_dialog,
+                                                tip="A model from ResNet152V2's ImageNet classifier, "
+                                                    "no training needed")
+        self.device_group = QActionGroup(self)
+        self.device_group.setExclusive(True)
+        self.device_actions: dict[str, QAction] = {}
+        chosen = self.device_choice()
+        for key, label in DEVICES:
+            action = QAction(label, self)
+            action.setCheckable(True)
+            action.setChecked(key == chosen)
+            action.setData(key)
+            action.triggered.connect(lambda _c=False, key=key: self.set_device(key))
+            self.device_group.addAction(action)
+            self.device_actions[key] = action
         stack = self.model.undo_stack
         self.act_undo = stack.createUndoAction(self, "&Undo")
         self.act_undo.setShortcuts([QKeySequence(K.Undo)])
@@ -414,6 +468,14 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_effects_audio)
         m = bar.addMenu("&Analysis")
         m.addActions([self.act_analyse, self.act_cancel])
+        m.addSeparator()
+        m.addAction(self.act_improve)
+        m.addSeparator()
+        self.device_menu = m.addMenu("&Device")
+        self.device_menu.addActions(list(self.device_actions.values()))
+        m = bar.addMenu("&Models")
+        m.addAction(self.act_create_imagenet)
+        m.addAction(self.act_add_models)
         m = bar.addMenu("&Help")
         m.addAction(self.act_show_log)
 
@@ -434,6 +496,7 @@ class MainWindow(QMainWindow):
         tb.addWidget(self.model_combo)
         tb.addAction(self.act_analyse)
         tb.addAction(self.act_cancel)
+        tb.addAction(self.act_improve)
         tb.addSeparator()
         tb.addAction(self.act_undo)
         tb.addAction(self.act_redo)
@@ -453,6 +516,7 @@ class MainWindow(QMainWindow):
         m.dirtyChanged.connect(lambda _d: self._update_title())
         m.projectChanged.connect(self._update_title)
         m.segmentsChanged.connect(self._schedule_effects_render)
+        m.analysisChanged.connect(self._update_actions)  # "Improve Model" needs an analysis
         m.classesChanged.connect(self._schedule_effects_render)
         m.editRefused.connect(lambda msg: self.statusBar().showMessage(msg, 4000))
         self.video.positionChanged.connect(self._on_position)
@@ -518,8 +582,12 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         has_video = bool(self.project.video)
         running = self.analysis_worker is not None and self.analysis_worker.is_running()
-        self.act_analyse.setEnabled(has_video and not running and self.model_combo.count() > 0)
+        teaching = self.teach_run is not None and self.teach_run.is_running()
+        self.act_analyse.setEnabled(has_video and not running and not teaching
+                                    and self.model_combo.count() > 0)
         self.act_cancel.setEnabled(running)
+        # Enabled whenever there is an analysis: clicking without corrections explains what to do.
+        self.act_improve.setEnabled(self.project.analysis is not None and not running and not teaching)
         self.act_export.setEnabled(has_video)
         self.act_save.setEnabled(has_video or bool(self.project.segments))
         self.act_save_as.setEnabled(has_video or bool(self.project.segments))
@@ -775,16 +843,23 @@ class MainWindow(QMainWindow):
             return False
         if self.analysis_worker is not None and self.analysis_worker.is_running():
             return False
+        if self.teach_run is not None and self.teach_run.is_running():
+            return False
         params = self.project.params.with_(model=str(model))
         batch = int(self.settings.get("analysis/batch_size"))
+        device = self.device_choice()
         self._stream_classes = bundle_class_names(model)
+        found: dict[str, Any] = {}
+        self._analysis_device = found
 
         def job(cancel: Any) -> Iterator[Any]:
             # Imported here, in the worker: pipeline/ml pull in TensorFlow, which must never
-            # delay the window's start.
+            # delay the window's start. The device is set up before the model loads (TensorFlow
+            # fixes its devices at the first op) and described for the status bar.
+            found.update(prepare_device(device))
             from sfxstudio.pipeline import AnalyzeOptions, analyze
 
-            return analyze(video, model, params, cancel, AnalyzeOptions(batch_size=batch))
+            return analyze(video, model, params, cancel, AnalyzeOptions(batch_size=batch, device=device))
 
         worker = JobWorker(job, name="analysis", parent=self)
         worker.progress.connect(self._on_analysis_progress)
@@ -858,7 +933,156 @@ class MainWindow(QMainWindow):
 
     def _on_analysis_stopped(self) -> None:
         self._show_progress(False)
+        # The worker thread has ended, so what it wrote into the dict is safe to read here.
+        self._show_device(getattr(self, "_analysis_device", None))
         self._update_actions()
+
+    # ------------------------------------------------------------------ device
+    def device_choice(self) -> str:
+        value = str(self.settings.get("analysis/device")).lower()
+        return value if value in dict(DEVICES) else "auto"
+
+    def set_device(self, device: str) -> None:
+        """Analysis > Device: where the next analysis runs (stored in the settings)."""
+        if device not in dict(DEVICES):
+            raise ValueError(f"unknown device {device!r}")
+        self.settings.set("analysis/device", device)
+        self.device_actions[device].setChecked(True)
+        config = self.device_config
+        if config is not None and device != "auto" and config.get("device") != device:
+            self.statusBar().showMessage(
+                f"The analysis runs on {str(config.get('device')).upper()} until SFX Studio restarts: "
+                "TensorFlow cannot change device once it has started", 8000)
+        else:
+            self.statusBar().showMessage(f"Analyses run on: {dict(DEVICES)[device].replace('&', '')}", 4000)
+
+    def _show_device(self, config: dict[str, Any] | None) -> None:
+        if not config or "text" not in config:
+            return
+        self.device_config = config
+        self.device_label.setText(f"Device: {config['text']}")
+        self.device_label.show()
+
+    # ------------------------------------------------------------------ improve the model
+    def improve_model_dialog(self) -> Any:
+        """Analysis > Improve Model: check, then ask which other projects to learn from."""
+        from sfxstudio.gui.teach import TeachDialog
+
+        base = self._teach_base()
+        if base is None:
+            return None
+        doc_path = self.model.document.path
+        dialog = TeachDialog(base, count_corrections(self.project), taught_folder(base, user_models_dir()),
+                             Path(doc_path) if doc_path else None,
+                             self.settings.get("files/last_project_dir"), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.improve_model(dialog.extra_projects()))
+        dialog.open()
+        return dialog
+
+    def _teach_base(self) -> Path | None:
+        """The model to improve, or None after telling the editor why it cannot be done now."""
+        if self.teach_run is not None and self.teach_run.is_running():
+            return None
+        if self.analysis_worker is not None and self.analysis_worker.is_running():
+            self.statusBar().showMessage("Wait for the analysis to finish", 4000)
+            return None
+        base = self.selected_model()
+        problem = precheck(self.project, base)
+        if problem is not None:
+            title, text = problem
+            self.statusBar().showMessage(text, 8000)
+            inform(self, title, text)
+            return None
+        return base
+
+    def improve_model(self, extra_projects: list[Path] | tuple[Path, ...] = ()) -> bool:
+        """Teach the chosen model from this project's corrections (and the other projects')
+        in the background; the window adopts the new model when it is done."""
+        base = self._teach_base()
+        if base is None:
+            return False
+        out_dir = taught_folder(base, user_models_dir())
+        request = TeachRequest(snapshot(self.project), base, out_dir,
+                               tuple(Path(p) for p in extra_projects), self.device_choice())
+        if self.teach_run is not None:  # the previous run (kept until now for its outcome)
+            self.teach_run.dialog.deleteLater()
+            self.teach_run.deleteLater()
+        run = TeachRun(request, self)
+        document = self.model.document
+        analysis = document.analysis
+        run.succeeded.connect(lambda outcome: self._adopt_taught_model(outcome, document, analysis))
+        run.stopped.connect(self._on_teach_stopped)
+        self.teach_run = run
+        run.start()
+        self._update_actions()
+        return True
+
+    def _adopt_taught_model(self, outcome: TeachOutcome, document: Any, analysis: Any) -> None:
+        """List and select the new model; re-classified probabilities replace the analysis.
+
+        Not an undoable edit (changing the model is not an edit), but the project records the
+        model and is marked modified. Manual and deleted effects stay: set_analysis re-merges them.
+        """
+        self._show_device(outcome.device)
+        self._list_model(outcome.bundle_dir)
+        self.refresh_models(select=outcome.bundle_dir)
+        if self.model.document is not document or document.analysis is not analysis:
+            # Another project was opened meanwhile: the model is there to choose, the other
+            # project's analysis is left alone.
+            self.statusBar().showMessage(f"Model {outcome.bundle_dir.name} created", 8000)
+            return
+        document.set_params(model=str(outcome.bundle_dir))
+        document.set_analysis(outcome.cache)  # same frames and times: the editor's zoom stays
+        from sfxstudio.gui.teach import summary
+
+        effects = sum(1 for s in document.segments if s.origin != "mute")
+        self.statusBar().showMessage(summary(outcome, effects), 15000)
+
+    def _on_teach_stopped(self, how: str) -> None:
+        if how == "cancelled":
+            self.statusBar().showMessage("Improving the model was cancelled; nothing changed", 6000)
+        self._update_actions()
+
+    def _list_model(self, folder: Path) -> None:
+        """Make sure the model combo lists a bundle folder (remembered as a user folder)."""
+        folder = folder.resolve()
+        users = list(self.settings.get("models/user_folders"))
+        if any(f.resolve() == folder for _, f in bundle_folders(users)):
+            return
+        # Models in the user's own folder are listed by that folder, later ones included.
+        entry = folder.parent if folder.parent == user_models_dir().resolve() else folder
+        self.settings.set("models/user_folders", [*users, str(entry)])
+
+    # ------------------------------------------------------------------ ImageNet recogniser
+    def models_dir_for_new(self) -> Path:
+        if self.new_models_dir is not None:
+            return self.new_models_dir
+        return MODELS if writable(MODELS) else user_models_dir()
+
+    def create_imagenet_dialog(self) -> Any:
+        """Models > Create ImageNet Recogniser: weights from a file, the cache or a confirmed download."""
+        from sfxstudio.gui.weights_dialog import ImagenetRecogniserDialog
+
+        old = self.imagenet_dialog
+        if old is not None and (old.isVisible() or old.is_running()):
+            old.raise_()
+            return old
+        if old is not None:
+            old.deleteLater()
+        dialog = ImagenetRecogniserDialog(self.models_dir_for_new(), str(Path.home()),
+                                          self.device_choice(), self)
+        dialog.created.connect(self._on_imagenet_created)
+        self.imagenet_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_imagenet_created(self, folder: Path, device: dict[str, Any]) -> None:
+        self._show_device(device)
+        self._list_model(Path(folder))
+        self.refresh_models(select=folder)
+        self._update_actions()
+        self.statusBar().showMessage(f"ImageNet recogniser {Path(folder).name} created and chosen", 8000)
 
     # ------------------------------------------------------------------ playhead
     def _on_playing(self, playing: bool) -> None:
@@ -1028,6 +1252,11 @@ class MainWindow(QMainWindow):
         self.video.pause()
         self.video.close_stills()
         self.cancel_analysis(wait=True)
+        if self.teach_run is not None and self.teach_run.is_running():
+            self.teach_run.cancel()
+            self.teach_run.wait()
+        if self.imagenet_dialog is not None and self.imagenet_dialog.is_running():
+            self.imagenet_dialog.reject()  # abandons the build; its thread is a daemon
         if self._autosave_worker is not None:
             self._autosave_worker.wait()
         self.effects.close()

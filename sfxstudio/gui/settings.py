@@ -48,6 +48,7 @@ OPTIONS: dict[str, Option] = _options(
     Option("models/selected", "", str, "bundle folder chosen in the model combo"),
     Option("models/user_folders", [], list, "folders added with 'Add model folder...'"),
     Option("analysis/batch_size", 16, int, "frames per inference batch (cancel granularity)"),
+    Option("analysis/device", "auto", str, "where the analysis runs: auto | cpu | gpu (fixed once TF runs)"),
     Option("recovery/interval_s", 30.0, float, "seconds between autosaves of unsaved work"),
     Option("recovery/folder", "", str, "where recovery files go; empty = AppDataLocation/recovery"),
     Option("export/original_gain_db", 0.0, float, "level of the video's own audio in the MP4 mix"),
