@@ -1,0 +1,158 @@
+"""The demo video: drawn scenes of every demo class, cut together, with its ground truth.
+
+Each effect class appears at least once (3-8 s), in a shuffled order, separated by `otherwise`
+stretches (2-5 s); when time is left, more effect stretches are added. Frames are drawn and
+encoded one at a time (H.264 via PyAV, yuv420p), so memory stays constant whatever the length.
+The ground truth is written beside the video as `<stem>.truth.json` (see events.py).
+
+Seeds: the video's clips come from seed DEMO_VIDEO_SEED (one clip per stretch, indexed by its
+position), which no training or held-out seed of the demo model uses.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sfxstudio.core.atomic import atomic_path
+from sfxstudio.core.classes import OTHERWISE
+from sfxstudio.core.errors import ExportError
+from sfxstudio.demo.events import write_truth
+from sfxstudio.demo.scenes import CLASSES, Clip
+
+DEMO_VIDEO_SEED = 7001
+EFFECT_LENGTH = (3.0, 8.0)  # seconds
+GAP_LENGTH = (2.0, 5.0)
+
+
+@dataclass(frozen=True)
+class Stretch:
+    class_name: str
+    first_frame: int
+    n_frames: int
+
+
+def plan_stretches(seconds: float, fps: float, seed: int = DEMO_VIDEO_SEED) -> list[Stretch]:
+    """The cut list: alternating `otherwise` and effect stretches filling `seconds` exactly.
+
+    Every effect class appears at least once when it fits (seconds >= ~42 s); lengths are
+    drawn from EFFECT_LENGTH and GAP_LENGTH, then trimmed towards their minimums to fit.
+    """
+    if seconds <= 0 or fps <= 0:
+        raise ValueError("seconds and fps must be positive")
+    rng = np.random.default_rng([int(seed), 1])
+    effects = [c for c in CLASSES if c != OTHERWISE]
+    order = list(rng.permutation(effects))
+    plan: list[tuple[str, float, float]] = [(OTHERWISE, rng.uniform(*GAP_LENGTH) * 0.5, 1.0)]
+    total = plan[0][1]
+    i = 0
+    while i < len(order) or total < seconds:
+        cls = order[i] if i < len(order) else str(rng.choice(effects))
+        # Never the same class twice in a row: the cut would not be a new event.
+        if len(plan) >= 2 and plan[-2][0] == cls:
+            cls = effects[(effects.index(cls) + 1) % len(effects)]
+        d = rng.uniform(*EFFECT_LENGTH)
+        g = rng.uniform(*GAP_LENGTH)
+        plan += [(cls, d, EFFECT_LENGTH[0]), (OTHERWISE, g, GAP_LENGTH[0])]
+        total += d + g
+        i += 1
+    # Trim the excess over the minimums proportionally so the plan fills `seconds`.
+    lengths = np.array([p[1] for p in plan])
+    mins = np.minimum(np.array([p[2] for p in plan]), lengths)
+    excess = lengths.sum() - seconds
+    slack = (lengths - mins).sum()
+    if excess > 0 and slack > 0:
+        lengths = lengths - (lengths - mins) * min(1.0, excess / slack)
+    # Still too long (short videos): drop whole stretches from the end, then cut the last one.
+    ends = np.cumsum(lengths)
+    keep = int(np.searchsorted(ends, seconds - 1e-9)) + 1
+    plan, lengths = plan[:keep], lengths[:keep]
+    bounds = np.concatenate(([0.0], np.cumsum(lengths)))
+    bounds[-1] = seconds
+    frames = np.round(bounds * fps).astype(int)
+    out = []
+    for (cls, _, _), a, b in zip(plan, frames[:-1], frames[1:], strict=True):
+        if b > a:
+            out.append(Stretch(cls, int(a), int(b - a)))
+    return out
+
+
+def render_demo_video(
+    out_path: str | Path,
+    seconds: float = 64.0,
+    size: tuple[int, int] = (1280, 720),
+    fps: int = 24,
+    seed: int = DEMO_VIDEO_SEED,
+    crf: int = 23,
+    preset: str = "veryfast",
+    progress: Callable[[int, int], None] | None = None,
+) -> tuple[Path, Path]:
+    """Draw and encode the demo video; write its ground truth beside it.
+
+    Returns (video path, truth path). The video is written atomically (temporary file, then
+    rename); progress(frames_done, frames_total) is called every second of video.
+    """
+    import av
+
+    out_path = Path(out_path)
+    truth_path = out_path.with_name(out_path.stem + ".truth.json")
+    w, h = int(size[0]), int(size[1])
+    if w % 2 or h % 2:
+        raise ValueError(f"yuv420p needs an even frame size, not {w}x{h}")
+    stretches = plan_stretches(seconds, fps, seed)
+    total = sum(s.n_frames for s in stretches)
+    done = 0
+    try:
+        with (
+            atomic_path(out_path, suffix=".mp4") as tmp,
+            av.open(str(tmp), mode="w", format="mp4") as container,
+        ):
+            stream = container.add_stream("libx264", rate=fps)
+            stream.width, stream.height = w, h
+            stream.pix_fmt = "yuv420p"
+            stream.options = {"crf": str(crf), "preset": preset}
+            for k, st in enumerate(stretches):
+                clip = Clip(st.class_name, (w, h), seed, index=k)
+                for i in range(st.n_frames):
+                    frame = av.VideoFrame.from_ndarray(clip.frame(i / fps), format="rgb24")
+                    container.mux(stream.encode(frame))
+                    done += 1
+                    if progress is not None and done % fps == 0:
+                        progress(done, total)
+            container.mux(stream.encode())
+    except av.FFmpegError as exc:
+        raise ExportError(out_path, f"encoding failed ({exc})") from exc
+    segments = [
+        (st.class_name, st.first_frame / fps, (st.first_frame + st.n_frames) / fps)
+        for st in stretches
+        if st.class_name != OTHERWISE
+    ]
+    write_truth(truth_path, out_path.name, total / fps, fps, segments)
+    return out_path, truth_path
+
+
+def main() -> None:
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Render the SFX Studio demo video and its ground truth.")
+    ap.add_argument("out", type=Path, help="output .mp4")
+    ap.add_argument("--seconds", type=float, default=64.0)
+    ap.add_argument("--size", default="1280x720", help="WIDTHxHEIGHT")
+    ap.add_argument("--fps", type=int, default=24)
+    ap.add_argument("--seed", type=int, default=DEMO_VIDEO_SEED)
+    args = ap.parse_args()
+    w, h = (int(v) for v in args.size.lower().split("x"))
+    t0, c0 = time.perf_counter(), time.process_time()
+    video, truth = render_demo_video(args.out, args.seconds, (w, h), args.fps, args.seed)
+    print(
+        f"{video} + {truth}: {time.perf_counter() - t0:.1f} s wall, "
+        f"{time.process_time() - c0:.1f} s CPU (this process)"
+    )
+
+
+if __name__ == "__main__":
+    main()
