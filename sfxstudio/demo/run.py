@@ -59,7 +59,7 @@ def run_demo(out: Path, seconds: float = 64.0, analysis_fps: float | None = None
     export_mp4(video, mix, mp4)
     t_export = time.monotonic() - t2
 
-    truth = load_truth(truth_path)
+    truth = [(e[0], e[1], e[2]) for e in load_truth(truth_path).segments]
     pred = [(s.class_name, s.start, s.end) for s in project.segments if s.origin == "auto"]
     ev = event_f1(pred, truth, collar=0.2)
     seg = segment_f1(pred, truth, cache.duration, resolution=1.0)

@@ -456,6 +456,11 @@ class EffectLanes(QWidget):
         self._vb.setLimits(xMin=-1.0, xMax=end + 1.0)
         if self._linked is None:
             self._vb.setXRange(0.0, end, padding=0.0)
+        else:
+            # The timeline may have set its range before these limits existed (slot order),
+            # and our copy of it was clamped to the old ones: take it again.
+            (x0, x1), _ = self._linked.viewRange()
+            self._vb.setXRange(x0, x1, padding=0.0)
 
     def refresh(self) -> None:
         doc = self.model.document

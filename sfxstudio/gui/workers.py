@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from sfxstudio.core.errors import Cancelled
 from sfxstudio.gui import errors
@@ -119,7 +119,9 @@ class JobWorker(QObject):
         self._runner.finished.connect(self.finished)
         self._runner.failed.connect(self.failed)
         self._runner.cancelled.connect(self.cancelled)
-        self._runner.done.connect(self._thread.quit)
+        # Direct: quit from the worker thread itself. Queued to the GUI thread, a wait() there
+        # (closing the window) would block until its timeout, the quit never being delivered.
+        self._runner.done.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
         self._thread.finished.connect(self._on_thread_finished)
         self._running = False
 

@@ -225,3 +225,19 @@ def test_lanes_follow_the_timeline_time_range(qtbot):
     assert timeline.view_box().viewRange()[0] == pytest.approx([1.0, 2.0])
     timeline.fit()
     assert lanes.view_box().viewRange()[0] == pytest.approx(timeline.view_box().viewRange()[0])
+
+
+def test_lanes_stay_linked_when_a_longer_project_is_opened(qtbot):
+    """The window links the views while empty (10 s); opening a 60 s project must show 0-60 in both."""
+    from sfxstudio.gui.timeline import ProbabilityTimeline
+
+    model = DocumentModel(make_document(Project()))
+    timeline = ProbabilityTimeline(model)  # created first: its slots run first, as in the window
+    lanes = EffectLanes(model)
+    for w in (timeline, lanes):
+        qtbot.addWidget(w)
+    lanes.link_x(timeline.view_box())
+    longer = make_model(frames=1500, fps=25.0)  # 60 s
+    model.set_document(longer.document)
+    assert timeline.view_box().viewRange()[0] == pytest.approx([0.0, 60.0])
+    assert lanes.view_box().viewRange()[0] == pytest.approx([0.0, 60.0])

@@ -158,3 +158,16 @@ def test_merge_partials(n: int) -> None:
     merged = merge_partials(parts)
     assert len(merged) == 1
     np.testing.assert_array_equal(merged[0].times, np.arange(n, dtype=float))
+
+
+def test_wait_returns_as_soon_as_the_job_ends_without_an_event_loop(qtbot):
+    """Closing the window waits for workers from the GUI thread, which is not processing events."""
+    import time as _time
+
+    from sfxstudio.gui.workers import run_in_background
+
+    worker = run_in_background(lambda: _time.sleep(0.2) or 42, name="short")
+    worker.start()
+    t0 = _time.monotonic()
+    assert worker.wait(5000)
+    assert _time.monotonic() - t0 < 2.0
