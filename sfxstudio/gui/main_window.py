@@ -291,7 +291,17 @@ class MainWindow(QMainWindow):
         self.main_split = QSplitter(Qt.Orientation.Vertical, self)
         self.main_split.setObjectName("mainSplit")
         self.main_split.addWidget(self.top_split)
-        self.main_split.addWidget(self.bottom_split)
+        # k and threshold sit right above the curves they act on.
+        from sfxstudio.gui.params_bar import ParamsBar
+
+        self.params_bar = ParamsBar(self.model, self)
+        editing = QWidget(self)
+        ev = QVBoxLayout(editing)
+        ev.setContentsMargins(0, 0, 0, 0)
+        ev.setSpacing(0)
+        ev.addWidget(self.params_bar)
+        ev.addWidget(self.bottom_split, 1)
+        self.main_split.addWidget(editing)
         self.main_split.setStretchFactor(0, 1)
         self.main_split.setStretchFactor(1, 1)
         self.setCentralWidget(self.main_split)
