@@ -35,7 +35,7 @@ from sfxstudio.gui.colors import MUTE_COLOR, class_color, display_name
 from sfxstudio.gui.document_model import DocumentModel
 from sfxstudio.gui.timeline import LABEL_WIDTH, TimeAxis, cache_axes
 
-LANE_PX = 30  # height of a lane on screen
+LANE_PX = 22  # minimum height of a lane on screen (lanes grow with the splitter)
 BLOCK_TOP, BLOCK_BOTTOM = 0.12, 0.88  # of a lane, leaves a gap between lanes
 EDGE_PX = 6  # how close to an edge (in pixels) grabs it for trimming
 

@@ -351,7 +351,7 @@ class MainWindow(QMainWindow):
             self.side_tabs.addTab(self.class_panel, "Classes")
         self.edit_widgets_ready = True
         timeline.set_hide_quiet(self.act_hide_quiet.isChecked())
-        self.bottom_split.setSizes([270, 190])
+        self.bottom_split.setSizes([250, 230])
         self._on_position(self.video.position())
         if self.project.analysis is not None:
             self.timeline.fit()
@@ -552,9 +552,9 @@ class MainWindow(QMainWindow):
         if isinstance(splitter, QByteArray) and not splitter.isEmpty():
             self.main_split.restoreState(splitter)
         else:
-            self.main_split.setSizes([440, 460])
+            self.main_split.setSizes([360, 540])
             self.top_split.setSizes([1080, 360])
-            self.bottom_split.setSizes([270, 190])
+            self.bottom_split.setSizes([250, 230])
 
     def _save_window(self) -> None:
         self.settings.set("window/geometry", self.saveGeometry())

@@ -314,6 +314,8 @@ class ProbabilityTimeline(QWidget):
                 curve.setPos(0.0, float(r))
                 ticks.append((r + 0.5 * ROW_HEIGHT, display_name(name)))
             self.plot.getAxis("left").setTicks([ticks, []])
+            # Labels need ~16 px a row to stay apart; the splitter cannot squeeze them tighter.
+            self.setMinimumHeight(16 * max(1, len(rows)) + 30)
             self._vb.setYRange(-0.1, max(1, len(rows)) + 0.05, padding=0.0)
         self._syncing_lines = True  # bounds/value changes here are not user drags
         for name in rows:
