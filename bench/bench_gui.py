@@ -67,14 +67,10 @@ def find_inputs(tmp: Path, seconds: float) -> tuple[Path, Path, str]:
     from sfxstudio.paths import DEMO_MODEL
 
     if (DEMO_MODEL / "bundle.json").is_file():
-        try:
-            from sfxstudio.demo.demo_video import render_demo_video
+        from sfxstudio.demo.demo_video import render_demo_video
 
-            video = render_demo_video(tmp / "demo.mp4", seconds=seconds)  # type: ignore[call-arg]
-            return Path(video), DEMO_MODEL, "demo model + demo video"
-        except Exception:  # the demo video generator's signature may differ: use a synthetic one
-            pass
-        return synthetic_video(tmp, seconds), DEMO_MODEL, "demo model + synthetic video"
+        video, _truth = render_demo_video(tmp / "demo.mp4", seconds=seconds)
+        return Path(video), DEMO_MODEL, "demo model + demo video"
     return synthetic_video(tmp, seconds), tiny_bundle(tmp), "tiny untrained bundle + synthetic video"
 
 
@@ -129,6 +125,8 @@ def measure_stalls(video: Path, model: Path, tmp: Path) -> dict[str, float | int
     timer.stop()
     elapsed = time.monotonic() - t0
     gaps = sorted((b - a) * 1000 for a, b in itertools.pairwise(ticks))
+    # where the longest stalls happened (seconds after Analyse), to find their cause
+    worst = sorted(((b - a) * 1000, a - t0) for a, b in itertools.pairwise(ticks))[-5:]
     frames = window.project.analysis.frames if window.project.analysis is not None else 0
     result = {
         "analysis_outcome": done[0],
@@ -139,6 +137,7 @@ def measure_stalls(video: Path, model: Path, tmp: Path) -> dict[str, float | int
         "max_stall_ms": round(gaps[-1], 1) if gaps else 0.0,
         "p99_stall_ms": round(gaps[int(0.99 * (len(gaps) - 1))], 1) if gaps else 0.0,
         "ticks": len(ticks),
+        "worst_stalls_ms_at_s": [[round(g, 1), round(at, 2)] for g, at in reversed(worst)],
     }
     window.model.document.set_dirty(False)
     window.shutdown()
