@@ -77,6 +77,26 @@ DEVICES = (("auto", "&Auto (GPU when there is one)"), ("cpu", "&CPU"), ("gpu", "
 
 
 
+_SERVER: Any = None
+
+
+def analysis_server() -> Any:
+    """The application's analysis process (started on first use, one per application)."""
+    global _SERVER
+    if _SERVER is None:
+        from sfxstudio.analysis_server import AnalysisServer
+
+        _SERVER = AnalysisServer()
+    return _SERVER
+
+
+def close_analysis_server() -> None:
+    global _SERVER
+    if _SERVER is not None:
+        _SERVER.close()
+        _SERVER = None
+
+
 def user_models_dir() -> Path:
     """Where new models go when models/ beside the program is read-only (an installed app)."""
     return data_dir() / "models"
@@ -862,14 +882,23 @@ class MainWindow(QMainWindow):
         found: dict[str, Any] = {}
         self._analysis_device = found
 
-        def job(cancel: Any) -> Iterator[Any]:
-            # Imported here, in the worker: pipeline/ml pull in TensorFlow, which must never
-            # delay the window's start. The device is set up before the model loads (TensorFlow
-            # fixes its devices at the first op) and described for the status bar.
-            found.update(prepare_device(device))
-            from sfxstudio.pipeline import AnalyzeOptions, analyze
+        if self.settings.get("analysis/separate_process"):
+            server = analysis_server()
 
-            return analyze(video, model, params, cancel, AnalyzeOptions(batch_size=batch, device=device))
+            def job(cancel: Any) -> Iterator[Any]:
+                # TensorFlow runs in the server's process: its native loading holds that
+                # interpreter's GIL, not ours, so the window keeps drawing.
+                return server.analyze(video, model, params, cancel, batch_size=batch, device=device,
+                                      on_device=lambda text: found.update(text=text))
+        else:
+            def job(cancel: Any) -> Iterator[Any]:
+                # Imported here, in the worker: pipeline/ml pull in TensorFlow, which must never
+                # delay the window's start. The device is set up before the model loads
+                # (TensorFlow fixes its devices at the first op) and described for the status bar.
+                found.update(prepare_device(device))
+                from sfxstudio.pipeline import AnalyzeOptions, analyze
+
+                return analyze(video, model, params, cancel, AnalyzeOptions(batch_size=batch, device=device))
 
         worker = JobWorker(job, name="analysis", parent=self)
         worker.progress.connect(self._on_analysis_progress)
@@ -1270,6 +1299,7 @@ class MainWindow(QMainWindow):
         if self._autosave_worker is not None:
             self._autosave_worker.wait()
         self.effects.close()
+        close_analysis_server()
         self.recovery.remove()
         self._save_window()
 

@@ -48,6 +48,8 @@ OPTIONS: dict[str, Option] = _options(
     Option("models/selected", "", str, "bundle folder chosen in the model combo"),
     Option("models/user_folders", [], list, "folders added with 'Add model folder...'"),
     Option("analysis/batch_size", 16, int, "frames per inference batch (cancel granularity)"),
+    Option("analysis/separate_process", True, bool,
+           "analyse in a child process, so loading TensorFlow never freezes the window"),
     Option("analysis/device", "auto", str, "where the analysis runs: auto | cpu | gpu (fixed once TF runs)"),
     Option("recovery/interval_s", 30.0, float, "seconds between autosaves of unsaved work"),
     Option("recovery/folder", "", str, "where recovery files go; empty = AppDataLocation/recovery"),

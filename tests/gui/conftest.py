@@ -34,7 +34,11 @@ def gui_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
 def gui_settings(gui_sandbox: Path) -> Any:
     from sfxstudio.gui.settings import Settings
 
-    return Settings(gui_sandbox / "settings.ini")
+    s = Settings(gui_sandbox / "settings.ini")
+    # In-thread analysis, so tests can monkeypatch the pipeline; the child process has its own
+    # tests (tests/test_analysis_server.py, test_main_window's separate-process test).
+    s.set("analysis/separate_process", False)
+    return s
 
 
 @pytest.fixture

@@ -148,3 +148,14 @@ def test_drop_accepts_videos_and_projects(qtbot: Any, window: Any, tmp_path: Pat
                             Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     window.dragEnterEvent(event)
     assert not event.isAccepted()
+
+
+def test_analysis_in_a_separate_process_gives_the_same_effects(qtbot: Any, make_window: Any,
+                                                              color_model: Path, color_video: Path,
+                                                              gui_settings: Any) -> None:
+    """The default: TensorFlow runs in a child process so the window never freezes."""
+    in_thread = effects(analysed_window(qtbot, make_window, color_model, color_video))
+    gui_settings.set("analysis/separate_process", True)
+    w = analysed_window(qtbot, make_window, color_model, color_video)
+    assert effects(w) == in_thread and in_thread
+    assert w.device_label.text().startswith("Device:")
