@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sfxstudio.core.project import AnalysisParams, Project
-from sfxstudio.core.segments import Segment
+from sfxstudio.core.segments import Segment, merge_segments
 from sfxstudio.demo import demo_model as dm
 from sfxstudio.demo.demo_video import render_demo_video
 from sfxstudio.demo.run import DEMO_K, DEMO_SEED, DEMO_THRESHOLD
@@ -91,8 +91,10 @@ def main() -> None:
     f1_before = event_f1(before, truth)["overall"]["f1"]
 
     corrected = worst_three(before, truth)
+    # As in the editor: the automatic effects, with the hand-drawn ones winning their ranges.
     project = Project(video=str(video), params=PARAMS, analysis=cache,
-                      segments=[Segment(c, a, b, origin="manual") for c, a, b in corrected])
+                      segments=merge_segments(compute_auto_segments(cache, PARAMS),
+                                              [Segment(c, a, b, origin="manual") for c, a, b in corrected]))
     t1 = time.perf_counter()
     taught = teach([project], variant, work / "taught")
     t_teach = time.perf_counter() - t1

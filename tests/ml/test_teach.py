@@ -48,7 +48,7 @@ def test_frame_labels_follow_the_edits() -> None:
             Segment("dog_barking", 2.6, 3.0, origin="auto"),  # not a correction
         ],
     )
-    d = teach.collect_frames([project])
+    d = teach.collect_frames([project], pseudo_weight=0.0)  # corrections only
     got = {round(float(e[0]) / 4): NAMES[lab] for e, lab in zip(d.embeddings, d.labels, strict=True)}
     expected = {i: "fire" for i in range(5)} | {i: OTHERWISE for i in range(10, 13)}
     expected |= {13: "wave", 14: "wave", 15: "wave", 20: "cars", 23: "typing", 24: "typing"}
