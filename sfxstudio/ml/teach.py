@@ -42,6 +42,9 @@ from sfxstudio.core.project import AnalysisCache, Project
 
 ProgressFn = Callable[[dict[str, Any]], None]
 DEFAULT_PSEUDO_WEIGHT = 0.3  # a left-alone frame counts 0.3 of a corrected one
+# L2 pull towards the base head. 0.1 rather than 1e-3: on an uncorrected second demo video, event
+# F1 after teaching from three corrections was 0.70 with 1e-3 and 0.84 with 0.1 (0.875 before).
+DEFAULT_ANCHOR = 0.1
 PROBS_LAYER = "probs"
 
 
@@ -276,7 +279,7 @@ def fit_head(
     epochs: int = 30,
     batch_size: int = 1024,
     learning_rate: float = 0.01,
-    anchor: float = 1e-3,
+    anchor: float = DEFAULT_ANCHOR,
     seed: int = 0,
     progress: ProgressFn | None = None,
     cancel: Callable[[], bool] | None = None,
@@ -429,7 +432,7 @@ def teach(
     *,
     pseudo_weight: float = DEFAULT_PSEUDO_WEIGHT,
     learning_rate: float = 0.01,
-    anchor: float = 1e-3,
+    anchor: float = DEFAULT_ANCHOR,
     name: str | None = None,
     overwrite: bool = False,
     cancel: Callable[[], bool] | None = None,
