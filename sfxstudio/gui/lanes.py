@@ -309,6 +309,7 @@ class EffectLanes(QWidget):
         self.plot.getAxis("left").setWidth(LABEL_WIDTH)
         cache_axes(self.plot)
         self._linked: pg.ViewBox | None = None
+        self.plot.getAxis("left").setTicks([[], []])  # no lanes yet: no numbers on the side
         self._vb: pg.ViewBox = self.plot.getViewBox()
         self._vb.invertY(True)  # lane 0 at the top, like the class list
         self._vb.disableAutoRange()
@@ -339,6 +340,7 @@ class EffectLanes(QWidget):
         views reserve the same label width, so equal ranges put a time at the same x pixel.
         """
         self._linked = view_box
+        self._vb.setLimits(xMin=None, xMax=None)
         syncing = [False]
 
         def copy(src: pg.ViewBox, dst: pg.ViewBox) -> None:
@@ -453,12 +455,13 @@ class EffectLanes(QWidget):
     def _on_analysis(self) -> None:
         self.refresh()
         end = self.duration() or max((s.end for s in self.model.document.segments), default=10.0)
-        self._vb.setLimits(xMin=-1.0, xMax=end + 1.0)
         if self._linked is None:
+            self._vb.setLimits(xMin=-1.0, xMax=end + 1.0)
             self._vb.setXRange(0.0, end, padding=0.0)
         else:
-            # The timeline may have set its range before these limits existed (slot order),
-            # and our copy of it was clamped to the old ones: take it again.
+            # Linked: the timeline owns the limits (it knows the duration while streaming);
+            # limits of our own would clamp its range. Take its range again in case it was set
+            # before this document reached us (slot order).
             (x0, x1), _ = self._linked.viewRange()
             self._vb.setXRange(x0, x1, padding=0.0)
 

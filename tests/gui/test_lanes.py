@@ -241,3 +241,25 @@ def test_lanes_stay_linked_when_a_longer_project_is_opened(qtbot):
     model.set_document(longer.document)
     assert timeline.view_box().viewRange()[0] == pytest.approx([0.0, 60.0])
     assert lanes.view_box().viewRange()[0] == pytest.approx([0.0, 60.0])
+
+
+def test_linked_lanes_follow_a_streaming_timeline_past_the_old_duration(qtbot):
+    """During an analysis the timeline widens as frames arrive; the lanes must not be clamped."""
+    import numpy as np
+
+    from sfxstudio.gui.timeline import ProbabilityTimeline
+
+    model = DocumentModel(make_document(Project()))  # nothing loaded yet (10 s default)
+    timeline = ProbabilityTimeline(model)
+    lanes = EffectLanes(model)
+    for w in (timeline, lanes):
+        qtbot.addWidget(w)
+    lanes.link_x(timeline.view_box())
+    names = ["fire", "otherwise"]
+    times = np.arange(0, 30, 0.1)
+    probs = np.tile([0.2, 0.8], (len(times), 1)).astype(np.float32)
+    timeline.append_chunk(times, probs, names)
+    timeline.flush()
+    x0, x1 = timeline.view_box().viewRange()[0]
+    assert x1 > 29.0
+    assert lanes.view_box().viewRange()[0] == pytest.approx([x0, x1])
