@@ -6,4 +6,5 @@ bash scripts/setup.sh
 export QT_QPA_PLATFORM=offscreen TF_CPP_MIN_LOG_LEVEL=2
 .venv/bin/ruff check sfxstudio tests bench
 .venv/bin/lint-imports
+.venv/bin/mypy
 exec .venv/bin/python -m pytest -q "$@"

@@ -424,7 +424,9 @@ def train(
 
     tf_setup.configure()
     spec = backbone_spec(backbone)
-    size = tuple(input_size) if input_size is not None else spec.default_input
+    size: tuple[int, int] = (
+        (int(input_size[0]), int(input_size[1])) if input_size is not None else spec.default_input
+    )
     class_names, paths, labels = scan_image_folder(data_dir)
     tr, va = split_stratified(labels, val_split, seed)
     keras.utils.set_random_seed(seed)
@@ -521,7 +523,8 @@ def train_arrays(
         backbone, len(class_names), size, weights, dropout=dropout, allow_download=allow_download
     )
     tr_src = tf.data.Dataset.from_tensor_slices((x_tr, y_tr.astype(np.int32)))
-    va_src = tf.data.Dataset.from_tensor_slices((x_va, y_va.astype(np.int32))) if x_va is not None else None
+    va_src = (tf.data.Dataset.from_tensor_slices((x_va, y_va.astype(np.int32)))
+              if x_va is not None and y_va is not None else None)
     train_ds, val_ds = _make_datasets(tr_src, va_src, batch_size, augment, seed, len(x_tr))
     tracker = _Tracker(progress, cancel, echo)
     t0 = time.perf_counter()
