@@ -62,7 +62,7 @@ def rows_memory(entry: dict[str, Any], res: dict[str, Any]) -> list[Row]:
         "what": f"peak memory, {res['long_seconds'] / 60:g}-min vs {res['short_seconds'] / 60:g}-min "
                 f"video ({res['model']}, {res['analysis_fps']} fps)",
         "command": _cmd(entry),
-        "measured": f"+{res['peak_difference_mb']} MB ({res['short']['peak_mb']} -> "
+        "measured": f"{res['peak_difference_mb']:+} MB ({res['short']['peak_mb']} -> "
                     f"{res['long']['peak_mb']} MB; kept results {res['kept_results_difference_mb']} MB)",
         "target": "<= +50 MB",
         "met": res.get("met"),
