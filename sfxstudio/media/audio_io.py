@@ -15,6 +15,7 @@ import numpy as np
 
 from sfxstudio.core.atomic import atomic_path
 from sfxstudio.core.errors import BadInputError, ExportError
+from sfxstudio.media.containers import open_container
 
 SAMPLE_RATE = 48000
 
@@ -167,23 +168,6 @@ def _decode_stream(
     return data, src_rate, names or _default_names(data.shape[1]), first_time
 
 
-def _open(path: Path) -> Any:
-    import av
-
-    if not path.exists():
-        raise BadInputError(path, "file not found")
-    if not path.is_file():
-        raise BadInputError(path, "is not a file")
-    if path.stat().st_size == 0:
-        raise BadInputError(path, "file is empty (0 bytes)")
-    try:
-        return av.open(str(path), "r")
-    except av.error.FFmpegError as exc:
-        raise BadInputError(path, f"not a readable audio file ({exc.strerror or exc})") from exc
-    except OSError as exc:
-        raise BadInputError(path, f"cannot be opened ({exc.strerror or exc})") from exc
-
-
 def decode_audio(path: str | Path, rate: int = SAMPLE_RATE) -> np.ndarray:
     """Decode any audio file ffmpeg reads to float32 (n, 2) at `rate`.
 
@@ -199,7 +183,7 @@ def decode_audio(path: str | Path, rate: int = SAMPLE_RATE) -> np.ndarray:
             raise BadInputError(path, "contains no audio samples")
         names = _default_names(data.shape[1])
     else:
-        container = _open(path)
+        container = open_container(path, "audio")
         try:
             stream = next(iter(container.streams.audio), None)
             if stream is None:
@@ -222,7 +206,7 @@ def decode_video_audio(path: str | Path, rate: int = SAMPLE_RATE) -> np.ndarray 
     info = probe(path)
     if not info.has_audio:
         return None
-    container = _open(path)
+    container = open_container(path, "audio")
     try:
         stream = container.streams.audio[0]
         data, src_rate, names, first_time = _decode_stream(container, stream, path)

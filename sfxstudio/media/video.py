@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from sfxstudio.core.errors import BadInputError
+from sfxstudio.media.containers import open_container, reason
 
 # Packets read while probing to decide whether the frame rate is variable. Demuxing is cheap
 # (no decoding); 240 packets cover 8-24 s of a typical clip.
@@ -45,28 +46,6 @@ class VideoInfo:
     audio_rate: int = 0
     start_time: float = 0.0
     variable_frame_rate: bool = False
-
-
-def _open(path: Path) -> Any:
-    import av
-
-    if not path.exists():
-        raise BadInputError(path, "file not found")
-    if not path.is_file():
-        raise BadInputError(path, "is not a file")
-    if path.stat().st_size == 0:
-        raise BadInputError(path, "file is empty (0 bytes)")
-    try:
-        return av.open(str(path), "r")
-    except av.error.FFmpegError as exc:
-        raise BadInputError(path, f"not a readable video file ({_reason(exc)})") from exc
-    except OSError as exc:
-        raise BadInputError(path, f"cannot be opened ({exc.strerror or exc})") from exc
-
-
-def _reason(exc: BaseException) -> str:
-    strerror = getattr(exc, "strerror", None)
-    return str(strerror or exc)
 
 
 def _video_stream(container: Any, path: Path) -> Any:
@@ -134,7 +113,7 @@ def probe(path: str | Path) -> VideoInfo:
     import av
 
     path = Path(path)
-    container = _open(path)
+    container = open_container(path, "video")
     try:
         stream = _video_stream(container, path)
         time_base = stream.time_base
@@ -152,7 +131,7 @@ def probe(path: str | Path) -> VideoInfo:
                     break
         except av.error.FFmpegError as exc:
             if first is None:
-                raise BadInputError(path, f"cannot be decoded ({_reason(exc)})") from exc
+                raise BadInputError(path, f"cannot be decoded ({reason(exc)})") from exc
             # The first frame decoded, so the file is usable; later damage is reported by
             # iter_frames with the time where it happens.
         if first is None:
@@ -281,7 +260,7 @@ def _frames(
         # Resize in the stored orientation, then rotate, so the result has the requested shape.
         scale_w, scale_h = (out_h, out_w) if rotation in (90, 270) else (out_w, out_h)
 
-    container = _open(path)
+    container = open_container(path, "video")
     try:
         stream = _video_stream(container, path)
         stream.thread_type = "AUTO"
@@ -320,7 +299,7 @@ def _frames(
                 yield max(t, 0.0), _rotate(image, rotation)
         except av.error.FFmpegError as exc:
             where = max(t, 0.0)
-            raise BadInputError(path, f"cannot be decoded at {where:.2f} s ({_reason(exc)})") from exc
+            raise BadInputError(path, f"cannot be decoded at {where:.2f} s ({reason(exc)})") from exc
         # MP4/MOV store the exact frame count; a file cut short after its index (e.g. an
         # interrupted copy of a "faststart" file) just runs out of packets without an error.
         expected = int(stream.frames or 0)
@@ -343,7 +322,7 @@ def frame_at(path: str | Path, t: float, max_size: tuple[int, int] | None = None
     import av
 
     info = probe(path)
-    container = _open(info.path)
+    container = open_container(info.path, "video")
     try:
         stream = _video_stream(container, info.path)
         time_base = stream.time_base
@@ -361,7 +340,7 @@ def frame_at(path: str | Path, t: float, max_size: tuple[int, int] | None = None
                 if ft is not None and ft >= target - half:
                     break
         except av.error.FFmpegError as exc:
-            raise BadInputError(info.path, f"cannot be decoded at {t:.2f} s ({_reason(exc)})") from exc
+            raise BadInputError(info.path, f"cannot be decoded at {t:.2f} s ({reason(exc)})") from exc
         if chosen is None:
             raise BadInputError(info.path, f"no frame at {t:.2f} s")
         w, h = chosen.width, chosen.height

@@ -160,7 +160,7 @@ def test_skipped_frames_are_decoded_but_not_converted(make_video, monkeypatch):
             yield _CountingFrame(frame, calls)
 
     frames = iter_frames(path, size=(8, 8), analysis_fps=2.0)
-    monkeypatch.setattr(video_mod, "_open", lambda p: _Container(p, wrap))
+    monkeypatch.setattr(video_mod, "open_container", lambda p, kind: _Container(p, wrap))
     out = list(frames)
     assert [t for t, _ in out] == pytest.approx([0.0, 0.5, 1.0, 1.5])
     assert len(decoded) == 20
@@ -375,7 +375,7 @@ def test_decoder_error_mid_stream_names_file_and_time(make_video, monkeypatch):
             yield frame
 
     frames = iter_frames(path, size=(8, 8))
-    monkeypatch.setattr(video_mod, "_open", lambda p: _Container(p, wrap))
+    monkeypatch.setattr(video_mod, "open_container", lambda p, kind: _Container(p, wrap))
     with pytest.raises(BadInputError) as err:
         list(frames)
     assert str(path) in str(err.value)
