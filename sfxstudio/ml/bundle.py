@@ -106,6 +106,30 @@ def _preprocess_outside(x: Any, prep: str) -> Any:
     return x
 
 
+def traced_forward(net: Any, size: tuple[int, int], prepare: Any = None,
+                   jit: bool = False) -> Any:
+    """One tf.function over uint8 (B, h, w, 3) frames -> (float32 output 0, float32 output 1).
+
+    A call per batch instead of model.predict(): predict() builds a dataset and callback
+    machinery each call, which dominates for the small batches of a streaming analysis. The
+    fixed signature with a free batch size traces once. `prepare` maps the float32 input first.
+    """
+    from sfxstudio.ml import tf_setup
+
+    tf = tf_setup.tf()
+    w, h = size
+
+    @tf.function(input_signature=[tf.TensorSpec((None, h, w, 3), tf.uint8)], jit_compile=jit)
+    def _forward(x: Any) -> Any:
+        x = tf.cast(x, tf.float32)
+        if prepare is not None:
+            x = prepare(x)
+        a, b = net(x, training=False)
+        return tf.cast(a, tf.float32), tf.cast(b, tf.float32)
+
+    return _forward
+
+
 class ModelBundle:
     """A loaded model: class names, input size, and predict() -> (probabilities, embeddings)."""
 
@@ -115,7 +139,6 @@ class ModelBundle:
 
         from sfxstudio.ml import tf_setup
 
-        tf = tf_setup.tf()
         self.path = path
         self.meta = meta
         self.model = model
@@ -142,22 +165,11 @@ class ModelBundle:
         self.embedding_dim = int(emb_layer.output.shape[-1])
         prep = meta.get("preprocessing", "raw")
         outside = not meta.get("preprocessing_in_model", True)
-        predictor = self._predictor
-
-        # A tf.function call per batch instead of model.predict(): predict() builds a dataset
-        # and a callback machinery for each call, which dominates for the small batches of a
-        # streaming analysis. A fixed signature with a free batch size traces once.
         # XLA fuses the backbone's ops on a GPU; on a CPU it compiles slowly and gains little.
-        @tf.function(input_signature=[tf.TensorSpec((None, h, w, 3), tf.uint8)],
-                     jit_compile=tf_setup.using_gpu())
-        def _forward(x: Any) -> Any:
-            x = tf.cast(x, tf.float32)
-            if outside:
-                x = _preprocess_outside(x, prep)
-            probs, emb = predictor(x, training=False)
-            return tf.cast(probs, tf.float32), tf.cast(emb, tf.float32)
-
-        self._forward = _forward
+        self._forward = traced_forward(
+            self._predictor, (w, h),
+            prepare=(lambda x: _preprocess_outside(x, prep)) if outside else None,
+            jit=tf_setup.using_gpu())
         # tf.function tracing is not thread-safe to race; calls are serialised per bundle.
         self._lock = threading.Lock()
 
@@ -344,6 +356,15 @@ def save_bundle(
     except BadInputError as exc:
         raise ExportError(out_dir, exc.problem) from exc
 
+    write_bundle_folder(out_dir, model, meta, overwrite)
+    return out_dir
+
+
+def write_bundle_folder(out_dir: Path, model: Any, meta: dict[str, Any], overwrite: bool = False) -> None:
+    """model.keras + bundle.json written into a temporary folder, then renamed onto out_dir.
+
+    A crash leaves the old bundle or the new one, never half of one; a failure restores the old.
+    """
     if out_dir.exists():
         if not out_dir.is_dir():
             raise ExportError(out_dir, "exists and is not a folder")
@@ -379,4 +400,3 @@ def save_bundle(
         if old is not None and old.exists() and out_dir.exists():
             with contextlib.suppress(OSError):
                 shutil.rmtree(old)
-    return out_dir

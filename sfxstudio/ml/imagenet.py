@@ -19,8 +19,6 @@ TensorFlow/Keras are imported inside functions only.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,10 +28,18 @@ from typing import Any
 
 import numpy as np
 
-from sfxstudio.core.atomic import atomic_write_text
 from sfxstudio.core.classes import OTHERWISE, default_classes
-from sfxstudio.core.errors import BadInputError, ExportError
-from sfxstudio.ml.bundle import BUNDLE_JSON, FORMAT, MODEL_FILE, VERSION, ModelBundle, load_keras_model
+from sfxstudio.core.errors import BadInputError
+from sfxstudio.ml.bundle import (
+    BUNDLE_JSON,
+    FORMAT,
+    MODEL_FILE,
+    VERSION,
+    ModelBundle,
+    load_keras_model,
+    traced_forward,
+    write_bundle_folder,
+)
 from sfxstudio.paths import RESOURCES
 
 KIND = "imagenet_mapped"
@@ -329,36 +335,8 @@ def create_imagenet_bundle(
         ),
         "training": {"method": "none (ImageNet classifier, mapped)"},
     }
-    _write_bundle_folder(out_dir, model, meta, overwrite)
+    write_bundle_folder(out_dir, model, meta, overwrite)
     return out_dir
-
-
-def _write_bundle_folder(out_dir: Path, model: Any, meta: dict[str, Any], overwrite: bool) -> None:
-    """model.keras + bundle.json into a temporary folder, then renamed onto out_dir."""
-    if out_dir.exists():
-        if not out_dir.is_dir():
-            raise ExportError(out_dir, "exists and is not a folder")
-        if any(out_dir.iterdir()) and not overwrite:
-            raise ExportError(
-                out_dir, "folder exists and is not empty; choose another name or allow overwriting"
-            )
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
-    except OSError as exc:
-        raise ExportError(out_dir, f"cannot create a folder there ({exc.strerror or exc})") from exc
-    try:
-        model.save(tmp / MODEL_FILE)
-        atomic_write_text(tmp / BUNDLE_JSON, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
-        tmp.chmod(0o755)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        tmp.replace(out_dir)
-    except OSError as exc:
-        raise ExportError(out_dir, f"writing the model failed ({exc.strerror or exc})") from exc
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class ImagenetMappedBundle(ModelBundle):
@@ -369,9 +347,6 @@ class ImagenetMappedBundle(ModelBundle):
     """
 
     def __init__(self, path: Path | None, meta: dict[str, Any], model: Any) -> None:
-        from sfxstudio.ml import tf_setup
-
-        tf = tf_setup.tf()
         self.path = path
         self.meta = meta
         self.model = model
@@ -387,14 +362,7 @@ class ImagenetMappedBundle(ModelBundle):
         shape = tuple(model.inputs[0].shape)
         if shape[1:3] != (h, w):
             raise BadInputError(where, f"the model's input {shape[1:]} does not match input_size {w}x{h}")
-        net = model
-
-        @tf.function(input_signature=[tf.TensorSpec((None, h, w, 3), tf.uint8)])
-        def _forward(x: Any) -> Any:
-            p, e = net(tf.cast(x, tf.float32), training=False)
-            return tf.cast(p, tf.float32), tf.cast(e, tf.float32)
-
-        self._forward = _forward
+        self._forward = traced_forward(model, (w, h))
         self._lock = threading.Lock()
 
     @property
