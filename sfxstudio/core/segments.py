@@ -11,6 +11,7 @@ class), so the editor's ranges always win; fragments shorter than `min_length` a
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -99,24 +100,57 @@ def subtract_ranges(
     return out
 
 
+def union_ranges(ranges: Iterable[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Sorted, disjoint union of [a, b) ranges (touching ranges are joined)."""
+    out: list[list[float]] = []
+    for a, b in sorted(ranges):
+        if out and a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [(a, b) for a, b in out]
+
+
 def merge_segments(
-    auto: Iterable[Segment], edited: Iterable[Segment], min_length: float = 1e-3
+    auto: Iterable[Segment],
+    edited: Iterable[Segment],
+    min_length: float = 1e-3,
+    fragment_ids: dict[tuple[int, float, float], int] | None = None,
 ) -> list[Segment]:
     """Automatic segments clipped around the editor's manual and mute ranges, plus those ranges.
 
-    Returns all segments (auto fragments, manual, mute) sorted by start then class.
+    Each automatic segment only looks at the ranges near it (bisect), so thousands of each stay
+    fast. An untouched automatic segment is kept as it is (same object, same id); the first
+    piece of a clipped one keeps its id unless an edited segment already has it (an automatic
+    effect the editor turned manual), and other pieces get new ids, memoised in `fragment_ids`
+    when given so the same piece keeps its id across recomputes.
+    Returns all segments (auto pieces, manual, mute) sorted by start then class.
     """
     edited = [s for s in edited if s.origin != "auto"]
-    holes = sorted((s.start, s.end) for s in edited)
+    holes = union_ranges((s.start, s.end) for s in edited)
+    hole_ends = [h[1] for h in holes]
+    taken = {s.id for s in edited}
     out: list[Segment] = list(edited)
     for seg in auto:
-        pieces = subtract_ranges(seg.start, seg.end, holes)
-        for i, (a, b) in enumerate(pieces):
+        i = bisect.bisect_right(hole_ends, seg.start)  # first hole ending after seg.start
+        j = i
+        while j < len(holes) and holes[j][0] < seg.end:
+            j += 1
+        if i == j and seg.id not in taken:
+            out.append(seg)
+            continue
+        first = True
+        for a, b in subtract_ranges(seg.start, seg.end, holes[i:j]):
             if b - a < min_length:
                 continue
-            out.append(seg if (a, b) == (seg.start, seg.end) else
-                       replace(seg, start=a, end=b, origin="auto",
-                               id=seg.id if i == 0 else new_segment_id()))
+            if first and seg.id not in taken:
+                sid = seg.id
+                first = False
+            elif fragment_ids is not None:
+                sid = fragment_ids.setdefault((seg.id, a, b), new_segment_id())
+            else:
+                sid = new_segment_id()
+            out.append(replace(seg, start=a, end=b, origin="auto", id=sid))
     out.sort(key=lambda s: (s.start, s.class_name, s.end))
     return out
 

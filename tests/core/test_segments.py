@@ -45,3 +45,21 @@ def test_json_round_trip():
     s = Segment("fire", 1.25, 2.5, origin="manual", variation="fire/a.ogg", gain_db=-3.0, mode="loop")
     back = Segment.from_json(s.to_json())
     assert back == s
+
+
+def test_merge_keeps_ids_stable_and_never_shares_an_edited_id():
+    auto = Segment("fire", 0.0, 10.0)
+    manual = Segment("fire", 3.0, 4.0, origin="manual")
+    memo: dict = {}
+    first = merge_segments([auto], [manual], fragment_ids=memo)
+    again = merge_segments([auto], [manual], fragment_ids=memo)
+    assert [s.id for s in first] == [s.id for s in again]  # recompute: same pieces, same ids
+    assert first[0].id == auto.id  # the first piece is still that effect
+    turned_manual = auto.with_(start=0.0, end=2.0, origin="manual")  # edited: keeps its id
+    pieces = merge_segments([auto], [turned_manual])
+    assert len({s.id for s in pieces}) == len(pieces)
+    assert untouched_is_same_object(Segment("river", 20.0, 21.0), [manual])
+
+
+def untouched_is_same_object(seg, edited):
+    return any(s is seg for s in merge_segments([seg], edited))
