@@ -19,18 +19,11 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from sfxstudio.core.classes import OTHERWISE, ClassSet, SoundAttributes, default_classes
+from sfxstudio.core.classes import ClassSet, SoundAttributes, default_classes
 from sfxstudio.core.project import AnalysisCache, AnalysisParams, Project
 from sfxstudio.core.segments import Segment, merge_segments, subtract_ranges, union_ranges
 
 Segmenter = Callable[[AnalysisCache, AnalysisParams], list[Segment]]
-# Given the thresholded per-frame labels (argmax demoted to `otherwise` below tau), smooth and
-# cut them into runs (class id, start, end). Lets the document skip argmax on threshold/k
-# changes and reuse the Segment of every run that did not change.
-Run = tuple[int, float, float]
-LabelSegmenter = Callable[[np.ndarray, AnalysisCache, AnalysisParams], Sequence[Run]]
 Listener = Callable[[str, object], None]
 
 EVENTS = ("segments", "params", "analysis", "classes", "project", "dirty")
@@ -61,20 +54,15 @@ class Document:
         project: Project | None = None,
         path: Path | None = None,
         segmenter: Segmenter | None = None,
-        label_segmenter: LabelSegmenter | None = None,
     ) -> None:
         self.project = project if project is not None else Project()
         self.path = path
         self.dirty = False
+        # The analysis layer's threshold + mode filter + segmentation (core cannot import it);
+        # it keeps the per-frame argmax in cache.derived, so slider moves skip that pass.
         self.segmenter = segmenter
-        self.label_segmenter = label_segmenter
         self._listeners: list[Listener] = []
         self._classes: ClassSet | None = None
-        # Per-frame argmax / max of the cached probabilities, computed once per analysis.
-        self._argmax: np.ndarray | None = None
-        self._peak: np.ndarray | None = None
-        self._labels_key: float | None = None
-        self._labels: np.ndarray | None = None
         # Raw automatic segments (before clipping around the editor's ranges). Without a
         # segmenter or analysis, the autos stored in the project are the raw autos.
         self._raw_autos: list[Segment] = self.project.auto_segments()
@@ -174,7 +162,6 @@ class Document:
         self.project = project
         self.path = path
         self._classes = None
-        self._reset_analysis_cache()
         self._raw_autos = project.auto_segments()
         self._auto_ids = {(s.class_name, s.start, s.end): s for s in self._raw_autos}
         self._auto_union = None
@@ -188,10 +175,8 @@ class Document:
         """Store a new analysis (or drop it) and recompute the automatic segments."""
         self.project.analysis = cache
         self._classes = None
-        self._reset_analysis_cache()
         self._auto_ids.clear()
         if cache is not None:
-            self._frame_stats()
             self._raw_autos = self._compute_raw_autos()
         else:
             self._raw_autos = []
@@ -289,39 +274,6 @@ class Document:
     def _index_segments(self) -> None:
         self._by_id = {s.id: s for s in self.project.segments}
 
-    def _reset_analysis_cache(self) -> None:
-        self._argmax = self._peak = self._labels = None
-        self._labels_key = None
-
-    def _frame_stats(self) -> tuple[np.ndarray, np.ndarray]:
-        """Per-frame argmax and max, computed once per analysis (the costly (N, C) pass)."""
-        cache = self.project.analysis
-        assert cache is not None
-        if self._argmax is None or self._peak is None or len(self._argmax) != cache.frames:
-            probs = np.asarray(cache.probs)
-            if probs.shape[0] == 0:
-                self._argmax = np.zeros(0, np.int32)
-                self._peak = np.zeros(0, np.float32)
-            else:
-                self._argmax = probs.argmax(axis=1).astype(np.int32)
-                self._peak = np.take_along_axis(probs, self._argmax[:, None].astype(np.intp), 1)[:, 0]
-            self._labels = None
-        return self._argmax, self._peak
-
-    def thresholded_labels(self, threshold: float) -> np.ndarray:
-        """C_j of DESIGN.md section 2 from the cached argmax/max (same rule as analysis)."""
-        if self._labels is not None and self._labels_key == threshold:
-            return self._labels
-        cache = self.project.analysis
-        assert cache is not None
-        argmax, peak = self._frame_stats()
-        other = cache.class_names.index(OTHERWISE) if OTHERWISE in cache.class_names else -1
-        labels = argmax.copy()
-        if other >= 0:
-            labels[(peak < threshold) & (argmax != other)] = other
-        self._labels, self._labels_key = labels, threshold
-        return labels
-
     def _compute_raw_autos(self) -> list[Segment]:
         cache = self.project.analysis
         if cache is None:
@@ -330,21 +282,10 @@ class Document:
         known = self._auto_ids
         if len(known) > 200_000:  # bounded: a long slider session must not grow without end
             known.clear()
-        if self.label_segmenter is not None and OTHERWISE in cache.class_names:
-            runs = self.label_segmenter(self.thresholded_labels(params.threshold), cache, params)
-            names = cache.class_names
-            out: list[Segment] = []
-            for c, a, b in runs:
-                key = (names[c], a, b)
-                seg = known.get(key)
-                if seg is None:
-                    seg = known[key] = Segment(names[c], a, b, origin="auto")
-                out.append(seg)
-            return out
         if self.segmenter is None:
             # No segmenter injected (e.g. a Qt-free tool that only edits): keep what is stored.
             return self.project.auto_segments()
-        out = []
+        out: list[Segment] = []
         for s in self.segmenter(cache, params):
             key = (s.class_name, s.start, s.end)
             out.append(known.setdefault(key, s))

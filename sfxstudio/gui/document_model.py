@@ -8,33 +8,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from sfxstudio.analysis import mode_filter, segments_from_labels
-from sfxstudio.core.classes import OTHERWISE
 from sfxstudio.core.commands import Command, SetParams
 from sfxstudio.core.document import Document
-from sfxstudio.core.project import AnalysisCache, AnalysisParams, Project
+from sfxstudio.core.project import Project
 from sfxstudio.pipeline import compute_auto_segments
 
 _SET_PARAMS_ID = 1001
 
 
-def label_segmenter(labels: np.ndarray, cache: AnalysisCache,
-                    params: AnalysisParams) -> list[tuple[int, float, float]]:
-    """Mode filter + runs (class id, start, end) from already thresholded labels: the same
-    segments as pipeline.compute_auto_segments without the argmax over (N, C) probabilities."""
-    radius = round(params.k * (1.0 / cache.frame_duration))  # exactly as analysis.auto_segments
-    smoothed = mode_filter(labels, radius)
-    return segments_from_labels(smoothed, cache.times, cache.frame_duration,
-                                cache.class_names.index(OTHERWISE), cache.duration)
-
-
 def make_document(project: Project | None = None, path: Path | None = None) -> Document:
     """A Document wired to the analysis layer's segmentation (the GUI's default)."""
-    return Document(project, path, segmenter=compute_auto_segments, label_segmenter=label_segmenter)
+    return Document(project, path, segmenter=compute_auto_segments)
 
 
 class _UndoAdapter(QUndoCommand):

@@ -7,11 +7,12 @@ import time
 import numpy as np
 import pytest
 
-from sfxstudio.analysis import auto_segments, mode_filter, segments_from_labels, threshold_labels
+from sfxstudio.analysis import apply_threshold, auto_segments, threshold_labels
 from sfxstudio.core.classes import OTHERWISE, default_classes
 from sfxstudio.core.document import Document, intersect_ranges, union_ranges
 from sfxstudio.core.project import AnalysisCache, AnalysisParams, Project
 from sfxstudio.core.segments import Segment, merge_segments
+from sfxstudio.pipeline import compute_auto_segments
 
 CLASS_NAMES = default_classes().names  # 21, `otherwise` last
 
@@ -52,16 +53,10 @@ def segmenter(cache: AnalysisCache, params: AnalysisParams) -> list[Segment]:
                          cache.class_names.index(OTHERWISE), params.k, params.threshold, cache.duration)
 
 
-def label_segmenter(labels: np.ndarray, cache: AnalysisCache,
-                    params: AnalysisParams) -> list[tuple[int, float, float]]:
-    smoothed = mode_filter(labels, round(params.k * (1.0 / cache.frame_duration)))
-    return segments_from_labels(smoothed, cache.times, cache.frame_duration,
-                                cache.class_names.index(OTHERWISE), cache.duration)
-
-
 def make_doc(frames: int = 600, seed: int = 0, fast: bool = True, **params: float) -> Document:
     project = Project(params=AnalysisParams(**params))
-    doc = Document(project, segmenter=segmenter, label_segmenter=label_segmenter if fast else None)
+    # fast: the GUI's segmenter, which keeps the per-frame argmax between slider moves
+    doc = Document(project, segmenter=compute_auto_segments if fast else segmenter)
     doc.set_analysis(synthetic_cache(frames, seed=seed))
     return doc
 
@@ -83,7 +78,9 @@ def test_cached_threshold_labels_match_threshold_labels(threshold: float) -> Non
     cache = doc.analysis
     assert cache is not None
     ref = threshold_labels(cache.probs, threshold, cache.class_names.index(OTHERWISE))
-    np.testing.assert_array_equal(doc.thresholded_labels(threshold), ref)
+    compute_auto_segments(cache, doc.params)  # fills the argmax cache
+    np.testing.assert_array_equal(apply_threshold(*cache.derived["top"], threshold,
+                                                  cache.class_names.index(OTHERWISE)), ref)
 
 
 def test_fast_and_plain_segmenters_agree_through_param_changes() -> None:
@@ -124,7 +121,7 @@ def test_remerge_matches_merge_segments() -> None:
 
 
 def test_listeners_receive_events_in_order() -> None:
-    doc = Document(segmenter=segmenter, label_segmenter=label_segmenter)
+    doc = Document(segmenter=compute_auto_segments)
     events: list[str] = []
     doc.add_listener(lambda e, p: events.append(e))
     doc.set_analysis(synthetic_cache(200))
@@ -175,7 +172,7 @@ def test_recompute_two_hours_is_fast() -> None:
 
     The budget here is loose (shared CI cores); the measured numbers are in the report."""
     project = Project(params=AnalysisParams(k=1.0, threshold=0.5))
-    doc = Document(project, segmenter=segmenter, label_segmenter=label_segmenter)
+    doc = Document(project, segmenter=compute_auto_segments)
     cache = synthetic_cache(216_000, fps=30.0, seed=2)
     doc.set_analysis(cache)
     doc.replace_segments(add=[Segment("fire", 60.0 * i, 60.0 * i + 5, origin="manual") for i in range(100)])
