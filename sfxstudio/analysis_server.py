@@ -14,6 +14,7 @@ import multiprocessing as mp
 import os
 import queue
 import threading
+import time
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -74,8 +75,15 @@ def _serve(requests: Any, results: Any, cancel: Any) -> None:
             folder = Path(model)
             key = (str(folder.resolve()), (folder / "bundle.json").stat().st_mtime)
             if key not in bundles:
+                from sfxstudio.ml import lite
+
                 bundles.clear()  # one model in memory at a time
+                if (lite.resolve_runtime(None, tf_setup.using_gpu()) == "lite"
+                        and not lite.cached_for_folder(folder)):
+                    results.put(("progress", pipeline.Progress(0, 0, time.monotonic(),
+                                                               message=pipeline.OPTIMISING_MESSAGE)))
                 bundles[key] = ModelBundle.load(folder)
+            results.put(("device", f"{device_text}, {bundles[key].runtime_label}"))
             options = pipeline.AnalyzeOptions(batch_size=batch_size, device=device)
             for p in pipeline.analyze(video, bundles[key], params, cancel.is_set, options):
                 results.put(("progress", p))

@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--batch-size", type=int, default=None, help="frames per model call (default: by device)")
     a.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto",
                    help="where the model runs (default: a GPU when there is one)")
+    a.add_argument("--runtime", choices=("auto", "tf", "lite"), default=None,
+                   help="what runs the model: LiteRT/XNNPACK (lite, the CPU default; converted once "
+                        "per model and cached), TensorFlow (tf, the GPU default)")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
 
     e = sub.add_parser("export", help="export a project's effects")
@@ -129,7 +132,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     video = Path(args.video)
     params = AnalysisParams(k=args.k, threshold=args.threshold, analysis_fps=args.analysis_fps,
                             model=str(Path(args.model).resolve()))
-    opts = pipeline.AnalyzeOptions(batch_size=args.batch_size, device=args.device)
+    opts = pipeline.AnalyzeOptions(batch_size=args.batch_size, device=args.device, runtime=args.runtime)
     cache = drive(pipeline.analyze(video, args.model, params, options=opts), "Analysing", quiet=args.quiet)
     project = Project(video=str(video.resolve()), params=params,
                       library=str(Path(args.library).resolve()) if args.library else None, analysis=cache)

@@ -66,7 +66,9 @@ class AnalysisChunk:
     probs: np.ndarray
 
 
-CPU_BATCH = 32  # enough to amortise per-call overhead; larger only adds latency on 2-16 cores
+CPU_BATCH = 32  # TensorFlow on a CPU: enough to amortise its per-call overhead
+LITE_BATCH = 8  # LiteRT/XNNPACK: little per-call overhead; bigger batches spill the caches
+OPTIMISING_MESSAGE = "Optimising the model for this CPU (once per model; up to a minute for big models)"
 GPU_BATCH = 256  # keeps a large GPU busy while the decoder thread fills the next batch
 
 
@@ -74,6 +76,7 @@ GPU_BATCH = 256  # keeps a large GPU busy while the decoder thread fills the nex
 class AnalyzeOptions:
     batch_size: int | None = None  # None: sized to the device
     device: str = "auto"  # auto | cpu | gpu
+    runtime: str | None = None  # auto | tf | lite (None: $SFXSTUDIO_RUNTIME or auto)
     frame_size_override: tuple[int, int] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -91,7 +94,7 @@ def analyze(
     Raises Cancelled when cancel() becomes true, BadInputError on bad input.
     """
     from sfxstudio.media.video import analysis_rate, estimate_analysis_frames, iter_frames, probe
-    from sfxstudio.ml import tf_setup
+    from sfxstudio.ml import lite, tf_setup
     from sfxstudio.ml.bundle import ModelBundle
     from sfxstudio.ml.inference import infer_frames
 
@@ -103,8 +106,15 @@ def analyze(
         device = tf_setup.configure(device=options.device)  # type: ignore[arg-type]
     except RuntimeError as exc:  # e.g. --device gpu on a machine without one
         raise SfxError(f"cannot run the model on {options.device}: {exc}") from exc
-    batch_size = options.batch_size or (GPU_BATCH if device["device"] == "gpu" else CPU_BATCH)
-    bundle = model if isinstance(model, ModelBundle) else ModelBundle.load(model)
+    if isinstance(model, ModelBundle):
+        bundle = model
+    else:
+        runtime = lite.resolve_runtime(options.runtime, on_gpu=device["device"] == "gpu")
+        if runtime == "lite" and not lite.cached_for_folder(model):
+            yield Progress(0, 0, started, message=OPTIMISING_MESSAGE)
+        bundle = ModelBundle.load(model, runtime=runtime)
+    batch_size = options.batch_size or (
+        GPU_BATCH if device["device"] == "gpu" else LITE_BATCH if bundle.runtime == "lite" else CPU_BATCH)
     if OTHERWISE not in bundle.class_names:
         raise BadInputError(bundle.path, f"the model has no {OTHERWISE!r} class")
     fa = analysis_rate(info, params.analysis_fps)

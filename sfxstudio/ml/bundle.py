@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -33,6 +34,8 @@ import numpy as np
 from sfxstudio.core.atomic import atomic_write_text
 from sfxstudio.core.classes import OTHERWISE
 from sfxstudio.core.errors import BadInputError, ExportError
+
+log = logging.getLogger(__name__)
 
 FORMAT = "sfxstudio-model"
 KINDS = ("keras", "imagenet_mapped")  # imagenet_mapped: see sfxstudio.ml.imagenet
@@ -131,18 +134,54 @@ def traced_forward(net: Any, size: tuple[int, int], prepare: Any = None,
 
 
 class ModelBundle:
-    """A loaded model: class names, input size, and predict() -> (probabilities, embeddings)."""
+    """A loaded model: class names, input size, and predict() -> (probabilities, embeddings).
 
-    def __init__(self, path: Path | None, meta: dict[str, Any], model: Any) -> None:
-        """Wrap a Keras model already checked against meta; use load() or from_model()."""
+    `runtime` says what runs the model: "tf" (TensorFlow) or "lite" (the same model converted
+    to LiteRT and run by XNNPACK, see sfxstudio.ml.lite). A bundle loaded from its LiteRT
+    conversion has no Keras model in memory until `model` is first asked for (teaching).
+    """
+
+    def __init__(self, path: Path | None, meta: dict[str, Any], model: Any,
+                 compiled: dict[str, Any] | None = None) -> None:
+        """Wrap a Keras model already checked against meta; use load() or from_model().
+
+        compiled: a cached LiteRT conversion (lite.find_compiled) to run instead of TensorFlow;
+        model may then be None and is loaded on first use of `model`.
+        """
+        self.path = path
+        self.meta = meta
+        self._model = model
+        self._model_lock = threading.Lock()
+        # tf.function tracing is not thread-safe to race, nor is a LiteRT interpreter: calls
+        # are serialised per bundle.
+        self._lock = threading.Lock()
+        self.runtime = "tf"
+        self.runtime_note = ""
+        prep = meta.get("preprocessing", "raw")
+        outside = not meta.get("preprocessing_in_model", True)
+        self._prepare: Any = (lambda x: _preprocess_outside(x, prep)) if outside else None
+        if model is None:
+            if compiled is None:
+                raise ValueError("a bundle needs a Keras model or a compiled one")
+        else:
+            self._check_model(model)
+        if compiled is not None:
+            self._use_compiled(compiled)
+
+    def _where(self) -> Path | str:
+        return self.path / MODEL_FILE if self.path else "model"
+
+    def _output0_dim(self) -> int:
+        """Width of the model's first output (class probabilities here)."""
+        return len(self.class_names)
+
+    def _check_model(self, model: Any) -> None:
+        """Check the Keras model against bundle.json; set up its TensorFlow forward pass."""
         import keras
 
         from sfxstudio.ml import tf_setup
 
-        self.path = path
-        self.meta = meta
-        self.model = model
-        where = path / MODEL_FILE if path else "model"
+        where = self._where()
         n_out = int(model.outputs[0].shape[-1])
         if n_out != len(self.class_names):
             raise BadInputError(
@@ -152,7 +191,7 @@ class ModelBundle:
         w, h = self.input_size
         if len(shape) != 4 or shape[3] != 3 or (shape[1], shape[2]) not in ((h, w), (None, None)):
             raise BadInputError(where, f"the model's input {shape[1:]} does not match input_size {w}x{h} RGB")
-        emb_name = meta.get("embedding_layer", "embedding")
+        emb_name = self.meta.get("embedding_layer", "embedding")
         try:
             emb_layer = model.get_layer(emb_name)
         except ValueError:
@@ -163,20 +202,86 @@ class ModelBundle:
         # trains on, and running the model twice would halve analysis speed.
         self._predictor = keras.Model(model.inputs, [model.outputs[0], emb_layer.output])
         self.embedding_dim = int(emb_layer.output.shape[-1])
-        prep = meta.get("preprocessing", "raw")
-        outside = not meta.get("preprocessing_in_model", True)
         # XLA fuses the backbone's ops on a GPU; on a CPU it compiles slowly and gains little.
-        self._forward = traced_forward(
-            self._predictor, (w, h),
-            prepare=(lambda x: _preprocess_outside(x, prep)) if outside else None,
-            jit=tf_setup.using_gpu())
-        # tf.function tracing is not thread-safe to race; calls are serialised per bundle.
-        self._lock = threading.Lock()
+        self._forward: Any = traced_forward(
+            self._predictor, (w, h), prepare=self._prepare, jit=tf_setup.using_gpu())
+
+    @property
+    def model(self) -> Any:
+        """The Keras model (loaded now if the bundle was opened from its LiteRT conversion)."""
+        with self._model_lock:
+            if self._model is None:
+                assert self.path is not None
+                self._model = load_keras_model(self.path / MODEL_FILE)
+            return self._model
+
+    # --- the CPU runtime ------------------------------------------------------------------
+
+    @property
+    def runtime_label(self) -> str:
+        """What runs the model, for the status bar: "LiteRT (XNNPACK)" or "TensorFlow"."""
+        return "LiteRT (XNNPACK)" if self.runtime == "lite" else "TensorFlow"
+
+    def _use_compiled(self, info: dict[str, Any]) -> None:
+        from sfxstudio.ml.lite import LiteForward
+
+        forward = LiteForward(Path(info["path"]), (int(info["outputs"][0]), int(info["outputs"][1])),
+                              self.input_size, prepare=self._prepare)
+        if forward.output_dims[0] != self._output0_dim():
+            raise BadInputError(info["path"], "the cached conversion does not match the bundle's classes")
+        self.embedding_dim = forward.output_dims[1]
+        with self._lock:
+            self._forward = forward
+        self.runtime = "lite"
+
+    def compiled_key(self) -> str | None:
+        """The LiteRT cache key of a bundle loaded from a folder (None for in-memory bundles)."""
+        from sfxstudio.ml import lite
+
+        if self.path is None:
+            return None
+        return lite.compiled_key(self.path / MODEL_FILE, self.meta)
+
+    def use_lite(self) -> bool:
+        """Switch to the LiteRT runtime, converting (once per model and machine) if needed.
+
+        A conversion that fails or disagrees with TensorFlow leaves the bundle on TensorFlow,
+        with the reason in runtime_note; returns whether LiteRT is now used.
+        """
+        from sfxstudio.ml import lite
+
+        if self.runtime == "lite":
+            return True
+        key = self.compiled_key()
+        if key is None:
+            self.runtime_note = "in-memory model: runs on TensorFlow"
+            return False
+        info = lite.find_compiled(key)
+        if info is not None:
+            try:
+                self._use_compiled(info)
+                return True
+            except Exception as exc:  # a damaged cache file: any interpreter error
+                log.warning("%s: cached conversion unusable (%s); converting again", self.path, exc)
+                lite.discard(key)
+        try:
+            info = lite.compile_model(self._predictor, key, self.input_size, reference=self._forward,
+                                      prepare=self._prepare, source=str(self.path))
+            self._use_compiled(info)
+        except Exception as exc:  # converter and interpreter errors come in many types
+            log.warning("%s: staying on TensorFlow: %s", self.path, exc)
+            self.runtime_note = str(exc)
+            return False
+        return True
 
     # --- loading --------------------------------------------------------------------------
 
     @classmethod
-    def load(cls, folder: str | Path) -> ModelBundle:
+    def load(cls, folder: str | Path, runtime: str | None = None) -> ModelBundle:
+        """Load a bundle folder. runtime: "auto" | "tf" | "lite" (None: $SFXSTUDIO_RUNTIME or
+        auto, which is LiteRT on a CPU, TensorFlow on a GPU; see sfxstudio.ml.lite)."""
+        from sfxstudio.ml import lite, tf_setup
+
         folder = Path(folder)
         if not folder.exists():
             raise BadInputError(folder, "model folder does not exist")
@@ -197,14 +302,28 @@ class ModelBundle:
                 meta_path, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
             ) from exc
         meta = _validate_meta(meta, meta_path)
+        use = lite.resolve_runtime(runtime, on_gpu=tf_setup.using_gpu())
         if meta.get("kind") == "imagenet_mapped":
-            from sfxstudio.ml.imagenet import load_imagenet_bundle
+            from sfxstudio.ml.imagenet import ImagenetMappedBundle, check_imagenet_meta
 
-            return load_imagenet_bundle(folder, meta)
+            check_imagenet_meta(folder, meta)
+            cls = ImagenetMappedBundle
         if not model_path.is_file():
             raise BadInputError(model_path, "is missing; a model folder needs bundle.json and model.keras")
-        model = load_keras_model(model_path)
-        return cls(folder, meta, model)
+        if use == "lite":
+            # Cached conversion: no Keras model to build (ResNet152V2: ~1.5 s instead of ~12 s).
+            key = lite.compiled_key(model_path, meta)
+            info = lite.find_compiled(key)
+            if info is not None:
+                try:
+                    return cls(folder, meta, None, compiled=info)
+                except Exception as exc:  # a damaged cache file: any interpreter error
+                    log.warning("%s: cached conversion unusable (%s); converting again", folder, exc)
+                    lite.discard(key)
+        bundle = cls(folder, meta, load_keras_model(model_path))
+        if use == "lite":
+            bundle.use_lite()
+        return bundle
 
     @classmethod
     def from_model(cls, model: Any, meta: dict[str, Any]) -> ModelBundle:
@@ -275,7 +394,7 @@ class ModelBundle:
             frames = np.clip(np.rint(frames), 0, 255).astype(np.uint8)
         with self._lock:
             probs, emb = self._forward(frames)
-        return probs.numpy(), emb.numpy()
+        return np.asarray(probs), np.asarray(emb)
 
 
 def load_keras_model(path: Path) -> Any:

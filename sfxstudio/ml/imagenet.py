@@ -19,7 +19,6 @@ TensorFlow/Keras are imported inside functions only.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -33,10 +32,8 @@ from sfxstudio.core.errors import BadInputError
 from sfxstudio.ml.bundle import (
     BUNDLE_JSON,
     FORMAT,
-    MODEL_FILE,
     VERSION,
     ModelBundle,
-    load_keras_model,
     traced_forward,
     write_bundle_folder,
 )
@@ -346,24 +343,28 @@ class ImagenetMappedBundle(ModelBundle):
     meta-derived properties (name, class_names, input_size, supported_classes).
     """
 
-    def __init__(self, path: Path | None, meta: dict[str, Any], model: Any) -> None:
-        self.path = path
-        self.meta = meta
-        self.model = model
-        where = path / MODEL_FILE if path else "model"
+    def __init__(self, path: Path | None, meta: dict[str, Any], model: Any,
+                 compiled: dict[str, Any] | None = None) -> None:
+        self.table = parse_map(meta.get("mapping"), where=(path / BUNDLE_JSON) if path else "bundle.json")
+        super().__init__(path, meta, model, compiled=compiled)
+        self._matrix = mapping_matrix(self.table, self.class_names)
+
+    def _output0_dim(self) -> int:
+        return N_IMAGENET
+
+    def _check_model(self, model: Any) -> None:
+        where = self._where()
         if len(model.outputs) != 2 or int(model.outputs[0].shape[-1]) != N_IMAGENET:
             raise BadInputError(
                 where, "is not an ImageNet-mapped model (expected outputs: 1000-way softmax, embedding)"
             )
         self.embedding_dim = int(model.outputs[1].shape[-1])
-        self.table = parse_map(meta.get("mapping"), where=(path / BUNDLE_JSON) if path else "bundle.json")
-        self._matrix = mapping_matrix(self.table, self.class_names)
         w, h = self.input_size
         shape = tuple(model.inputs[0].shape)
         if shape[1:3] != (h, w):
             raise BadInputError(where, f"the model's input {shape[1:]} does not match input_size {w}x{h}")
+        self._predictor = model
         self._forward = traced_forward(model, (w, h))
-        self._lock = threading.Lock()
 
     @property
     def unsupported_classes(self) -> list[str]:
@@ -376,7 +377,7 @@ class ImagenetMappedBundle(ModelBundle):
             return np.zeros((0, N_IMAGENET), np.float32), np.zeros((0, self.embedding_dim), np.float32)
         with self._lock:
             p, e = self._forward(frames)
-        return p.numpy(), e.numpy()
+        return np.asarray(p), np.asarray(e)
 
     def predict(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         p, e = self.predict_imagenet(frames)
@@ -399,18 +400,25 @@ class ImagenetMappedBundle(ModelBundle):
         return frames
 
 
-def load_imagenet_bundle(folder: str | Path, meta: dict[str, Any]) -> ImagenetMappedBundle:
-    """The loader ModelBundle.load dispatches to when bundle.json says kind == "imagenet_mapped"."""
+def check_imagenet_meta(folder: str | Path, meta: dict[str, Any]) -> None:
+    """bundle.json fields an imagenet_mapped bundle needs beyond the common ones."""
     folder = Path(folder)
     if meta.get("kind") != KIND:
         raise BadInputError(folder / BUNDLE_JSON, f"kind is {meta.get('kind')!r}, not {KIND!r}")
     for key in ("classes", "input_size", "mapping"):
         if key not in meta:
             raise BadInputError(folder / BUNDLE_JSON, f"missing {key!r}")
-    model_path = folder / MODEL_FILE
-    if not model_path.is_file():
-        raise BadInputError(model_path, "is missing; a model folder needs bundle.json and model.keras")
-    return ImagenetMappedBundle(folder, meta, load_keras_model(model_path))
+
+
+def load_imagenet_bundle(folder: str | Path, meta: dict[str, Any],
+                         runtime: str | None = None) -> ImagenetMappedBundle:
+    """Load a folder whose bundle.json says kind == "imagenet_mapped" (meta already read)."""
+    from sfxstudio.ml.bundle import ModelBundle
+
+    check_imagenet_meta(folder, meta)
+    bundle = ModelBundle.load(folder, runtime=runtime)
+    assert isinstance(bundle, ImagenetMappedBundle)
+    return bundle
 
 
 def load(folder: str | Path) -> ImagenetMappedBundle:
