@@ -163,14 +163,36 @@ def ours_analyze(video: Path, bundle: Any, analysis_fps: float | None, batch_siz
     }
 
 
-def load_bundle(backbone: str) -> tuple[Any, float, float, float]:
-    """-> (bundle, load s, first predict s (tracing + oneDNN set-up), CPU s of both)."""
+def prepare_runtime(backbone: str, runtime: str | None) -> dict[str, Any]:
+    """Convert the model for LiteRT once (as a user's first analysis does), timed on its own.
+
+    -> {"runtime", "convert_s" (None when already cached or not LiteRT)}.
+    """
+    from sfxstudio.ml import lite, tf_setup
+    from sfxstudio.ml.bundle import ModelBundle
+
+    path = make_bundle(backbone)
+    use = lite.resolve_runtime(runtime, tf_setup.using_gpu())
+    convert_s = None
+    if use == "lite" and not lite.cached_for_folder(path):
+        t0 = time.perf_counter()
+        b = ModelBundle.load(path, runtime=use)
+        convert_s = round(time.perf_counter() - t0, 1)
+        if b.runtime != "lite":
+            raise SystemExit(f"{backbone}: LiteRT conversion failed: {b.runtime_note}")
+        del b
+    return {"runtime": use, "convert_s_once": convert_s,
+            "cache": str(lite.cache_dir()) if use == "lite" else None}
+
+
+def load_bundle(backbone: str, runtime: str | None = None) -> tuple[Any, float, float, float]:
+    """-> (bundle, load s, first predict s (tracing + kernel set-up), CPU s of both)."""
     from sfxstudio.ml.bundle import ModelBundle
 
     path = make_bundle(backbone)
     c0 = time.process_time()
     t0 = time.perf_counter()
-    bundle = ModelBundle.load(path)
+    bundle = ModelBundle.load(path, runtime=runtime)
     t1 = time.perf_counter()
     w, h = bundle.input_size
     bundle.predict(np.zeros((1, h, w, 3), np.uint8))
@@ -254,6 +276,12 @@ def stage_profile(video: Path, size: tuple[int, int], analysis_fps: float) -> di
     }
 
 
+def tf_setup_device() -> str:
+    from sfxstudio.ml import tf_setup
+
+    return str(tf_setup.configure()["device"])
+
+
 def tf_cpus() -> int:
     from sfxstudio.ml import tf_setup
 
@@ -287,20 +315,26 @@ def _ints(text: str) -> list[int]:
 
 def bench_backbone(backbone: str, args: argparse.Namespace, e2e_seconds: float, f_seconds: float,
                    sweep: list[int], paper: bool) -> dict[str, Any]:
-    from sfxstudio.pipeline import AnalyzeOptions
+    from sfxstudio.pipeline import CPU_BATCH, GPU_BATCH, LITE_BATCH, AnalyzeOptions
 
     out: dict[str, Any] = {"backbone": backbone}
-    bundle, load_s, first_s, load_cpu = timed(f"{backbone}: load", lambda: load_bundle(backbone))
+    out.update(timed(f"{backbone}: runtime", lambda: prepare_runtime(backbone, args.runtime)))
+    bundle, load_s, first_s, load_cpu = timed(f"{backbone}: load",
+                                              lambda: load_bundle(backbone, args.runtime))
+    assert bundle.runtime == out["runtime"], bundle.runtime_note
     out["load_s"], out["first_predict_s"] = round(load_s, 2), round(first_s, 2)
     out["load_and_first_predict_cpu_s"] = round(load_cpu, 2)
     size = bundle.input_size
-    default_bs = AnalyzeOptions().batch_size
+    # The batch the pipeline picks when none is given (AnalyzeOptions.batch_size None).
+    default_bs = AnalyzeOptions().batch_size or (
+        GPU_BATCH if out["runtime"] == "tf" and tf_setup_device() == "gpu"
+        else LITE_BATCH if out["runtime"] == "lite" else CPU_BATCH)
     video = make_video(e2e_seconds, SIZE_720P, VIDEO_FPS)
     out["video"] = {"path": str(video), "seconds": e2e_seconds, "size": list(SIZE_720P), "fps": VIDEO_FPS}
 
     heavy = backbone == HEAVY
     frames = decoded_frames(video, size, max(sweep))
-    min_s = args.min_seconds * (0.0 if heavy else 1.0)  # ResNet: one timed batch per size is plenty
+    min_s = args.min_seconds * (2.0 if heavy else 1.0)  # ResNet: a few batches per size
     repeats = 1 if heavy else 2
 
     # Model-only sweep and end-to-end runs, back to back in this process.
@@ -417,8 +451,8 @@ def bench_backbone(backbone: str, args: argparse.Namespace, e2e_seconds: float, 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seconds", type=float, default=1.0,
-                    help="length of the 720p30 video for a and b with ResNet152V2 (default 1 s = 30 frames)")
+    ap.add_argument("--seconds", type=float, default=3.0,
+                    help="length of the 720p30 video for a and b with ResNet152V2 (default 3 s = 90 frames)")
     ap.add_argument("--light-seconds", type=float, default=10.0,
                     help="length of the 720p30 video for b with the light backbone (default 10 s)")
     ap.add_argument("--f-seconds", type=float, default=60.0,
@@ -429,11 +463,13 @@ def main() -> None:
     ap.add_argument("--rate", type=float, default=6.0, help="analysis rate for f (default 6 fps)")
     ap.add_argument("--sweep", type=_ints, default=[1, 8, 16, 32, 64],
                     help="batch sizes for the light backbone's model-only sweep")
-    ap.add_argument("--heavy-sweep", type=_ints, default=[4, 16],
+    ap.add_argument("--heavy-sweep", type=_ints, default=[4, 8],
                     help="batch sizes for ResNet152V2's model-only sweep")
     ap.add_argument("--min-seconds", type=float, default=1.5,
                     help="minimum timed seconds per batch size (light backbone)")
     ap.add_argument("--backbones", default=f"{LIGHT},{HEAVY}")
+    ap.add_argument("--runtime", choices=("auto", "tf", "lite"), default=None,
+                    help="what runs the model (default: the app's default, LiteRT on a CPU)")
     ap.add_argument("--full", action="store_true", help="f on a 1-minute video for ResNet152V2 too")
     ap.add_argument("--quick", action="store_true", help="smoke run: shorter videos, smaller sweeps")
     args = ap.parse_args()
@@ -441,7 +477,7 @@ def main() -> None:
         args.f_heavy_seconds = 60.0
     if args.quick:
         args.light_seconds, args.f_seconds, args.f_heavy_seconds = 4.0, 20.0, 2.0
-        args.sweep, args.heavy_sweep, args.min_seconds = [1, 8, 32], [4], 0.5
+        args.sweep, args.heavy_sweep, args.min_seconds = [1, 8, 32], [8], 0.5
 
     from sfxstudio.ml import tf_setup
 

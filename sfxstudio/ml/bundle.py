@@ -280,7 +280,7 @@ class ModelBundle:
     def load(cls, folder: str | Path, runtime: str | None = None) -> ModelBundle:
         """Load a bundle folder. runtime: "auto" | "tf" | "lite" (None: $SFXSTUDIO_RUNTIME or
         auto, which is LiteRT on a CPU, TensorFlow on a GPU; see sfxstudio.ml.lite)."""
-        from sfxstudio.ml import lite, tf_setup
+        from sfxstudio.ml import lite
 
         folder = Path(folder)
         if not folder.exists():
@@ -302,7 +302,7 @@ class ModelBundle:
                 meta_path, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
             ) from exc
         meta = _validate_meta(meta, meta_path)
-        use = lite.resolve_runtime(runtime, on_gpu=tf_setup.using_gpu())
+        use = lite.resolve_runtime(runtime)
         if meta.get("kind") == "imagenet_mapped":
             from sfxstudio.ml.imagenet import ImagenetMappedBundle, check_imagenet_meta
 
@@ -399,11 +399,11 @@ class ModelBundle:
 
 def load_keras_model(path: Path) -> Any:
     """keras.saving.load_model(safe_mode=True) with the errors turned into BadInputError."""
-    import keras
-
     from sfxstudio.ml import tf_setup
 
-    tf_setup.tf()
+    tf_setup.configure()  # threads and devices are fixed by TensorFlow's first op
+    import keras
+
     if not zipfile.is_zipfile(path):
         raise BadInputError(path, "is not a Keras model file (.keras files are zip archives)")
     try:

@@ -73,8 +73,14 @@ def available() -> bool:
     return interpreter_class() is not None
 
 
-def resolve_runtime(runtime: str | None, on_gpu: bool) -> str:
-    """"tf" or "lite" for the requested runtime (None: $SFXSTUDIO_RUNTIME, else "auto")."""
+def resolve_runtime(runtime: str | None, on_gpu: bool | None = None) -> str:
+    """"tf" or "lite" for the requested runtime (None: $SFXSTUDIO_RUNTIME, else "auto").
+
+    on_gpu: whether the model would run on a GPU; None: find out, importing TensorFlow only
+    when a GPU is possible (tf_setup.maybe_gpu).
+    """
+    from sfxstudio.ml import tf_setup
+
     asked = (runtime or os.environ.get(RUNTIME_ENV) or "auto").strip().lower()
     if asked not in RUNTIMES:
         raise SfxError(f"unknown model runtime {asked!r}; choose one of {', '.join(RUNTIMES)}")
@@ -82,7 +88,11 @@ def resolve_runtime(runtime: str | None, on_gpu: bool) -> str:
         if not available():
             raise SfxError("the LiteRT runtime is not installed (pip install ai-edge-litert)")
         return "lite"
-    if asked == "tf" or on_gpu:
+    if asked == "tf":
+        return "tf"
+    if on_gpu is None:
+        on_gpu = tf_setup.maybe_gpu() and tf_setup.using_gpu()
+    if on_gpu:
         return "tf"
     return "lite" if available() else "tf"
 
@@ -123,7 +133,7 @@ def compiled_key(model_path: Path, meta: dict[str, Any]) -> str:
     shape = {k: meta.get(k) for k in _META_KEYS}
     parts = json.dumps(
         {"model": _file_sha256(model_path), "meta": shape, "v": COMPILED_VERSION,
-         "tf": tf_setup.tf().__version__},
+         "tf": tf_setup.tf_version()},
         sort_keys=True,
     )
     return hashlib.sha256(parts.encode()).hexdigest()[:32]
@@ -174,8 +184,8 @@ def cached_for_folder(folder: str | Path) -> bool:
 class LiteForward:
     """(uint8 frames (B, h, w, 3)) -> (output 0 (B, C), output 1 (B, D)) as float32 numpy.
 
-    One interpreter, sized to the batch it is given: a smaller batch than the current one is
-    zero-padded (the last batch of a video), a larger one re-plans the interpreter once.
+    One interpreter, re-sized to each new batch size (XNNPACK re-plans in well under a
+    millisecond; its packed weights are kept).
     `prepare` maps the float32 input first (bundles whose graph lacks its preprocessing).
     Not thread-safe: ModelBundle serialises calls.
     """
@@ -209,18 +219,16 @@ class LiteForward:
 
     def __call__(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = int(frames.shape[0])
-        if n > self._batch:
+        if n != self._batch:
             self._resize(n)
         x = frames.astype(np.float32)
         if self._prepare is not None:
             x = np.asarray(self._prepare(x), np.float32)
-        if n < self._batch:
-            x = np.concatenate([x, np.zeros((self._batch - n, *x.shape[1:]), np.float32)])
         self._it.set_tensor(self._in, x)
         self._it.invoke()
-        a = self._it.get_tensor(self._out[0])[:n]
-        b = self._it.get_tensor(self._out[1])[:n]
-        return np.array(a, np.float32), np.array(b, np.float32)
+        # Copies: the interpreter reuses its output buffers on the next call.
+        return (np.array(self._it.get_tensor(self._out[0]), np.float32),
+                np.array(self._it.get_tensor(self._out[1]), np.float32))
 
 
 def _probe_frames(size: tuple[int, int]) -> np.ndarray:

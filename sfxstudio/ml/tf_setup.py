@@ -7,9 +7,12 @@ not pay for it, so everything in sfxstudio.ml goes through `tf()`/`keras()` insi
 from __future__ import annotations
 
 import contextlib
+import importlib.metadata
 import logging
 import os
+import sys
 import threading
+from pathlib import Path
 from typing import Any, Literal
 
 log = logging.getLogger(__name__)
@@ -95,6 +98,34 @@ def configure(
 
 def using_gpu() -> bool:
     return configure()["device"] == "gpu"
+
+
+def tf_version() -> str:
+    """The installed TensorFlow's version, read from its package metadata (no import)."""
+    for dist in ("tensorflow", "tensorflow-cpu", "tf-nightly", "tensorflow-macos"):
+        with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+            return importlib.metadata.version(dist)
+    return tf().__version__
+
+
+def maybe_gpu() -> bool:
+    """Whether TensorFlow might see a GPU; False is certain, True means "ask TensorFlow".
+
+    Answers without importing TensorFlow (seconds) when it can: once configured, from the
+    configuration; on Linux, no NVIDIA device nodes or a CPU-only TensorFlow build means no GPU.
+    The LiteRT CPU path then starts without TensorFlow at all.
+    """
+    if _configured is not None:
+        return bool(_configured["device"] == "gpu")
+    if not sys.platform.startswith("linux"):
+        return True
+    if not any(Path(p).exists() for p in ("/dev/nvidiactl", "/dev/nvidia0", "/dev/dxg")):
+        return False
+    try:
+        importlib.metadata.version("tensorflow")
+    except importlib.metadata.PackageNotFoundError:
+        return False  # only tensorflow-cpu (or none) is installed
+    return True
 
 
 def describe_device() -> str:

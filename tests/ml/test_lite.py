@@ -46,7 +46,7 @@ def test_lite_gives_tensorflows_outputs_and_loads_from_cache_without_keras(
     assert again.runtime == "lite" and again._model is None  # the Keras model was not built
     assert again.embedding_dim == tf_bundle.embedding_dim == 8
 
-    # Batches of several sizes: bigger re-plans the interpreter, smaller is padded.
+    # Batches of several sizes: the interpreter is re-sized to each.
     for n, seed in ((5, 1), (2, 2), (7, 3), (1, 4)):
         x = _frames(n, seed)
         p_tf, e_tf = tf_bundle.predict(x)
@@ -167,3 +167,31 @@ def test_analysis_on_lite_matches_tensorflow_and_says_when_it_converts(
     np.testing.assert_allclose(cache_2.probs, cache_tf.probs, atol=1e-5)  # type: ignore[attr-defined]
     assert cache_tf.probs.shape[0] == 20  # type: ignore[attr-defined]
     shutil.rmtree(cache)
+
+
+def test_a_cached_cpu_analysis_never_imports_tensorflow(
+    cache: Path, color_folder: Path, make_video
+) -> None:
+    """Start-up matters for a 1-minute clip: TensorFlow's import alone costs seconds."""
+    import os
+    import subprocess
+    import sys
+
+    from sfxstudio.ml import tf_setup
+
+    if tf_setup.maybe_gpu():
+        pytest.skip("a GPU may be present: TensorFlow is asked about it")
+    ModelBundle.load(color_folder, runtime="lite")  # converted and cached here
+    video = make_video(seconds=1.0, fps=10)
+    code = (
+        "import sys\n"
+        "from sfxstudio import pipeline\n"
+        "from sfxstudio.core.project import AnalysisParams\n"
+        f"c = pipeline.analyze_to_cache({str(video)!r}, {str(color_folder)!r}, AnalysisParams())\n"
+        "print(c.frames, 'tensorflow' in sys.modules, 'keras' in sys.modules)\n"
+    )
+    env = dict(os.environ, **{lite.CACHE_ENV: str(cache)})
+    env.pop(lite.RUNTIME_ENV, None)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=120, check=True).stdout.split()
+    assert out == ["10", "False", "False"]
