@@ -5,7 +5,7 @@ side by side would measure each other). A bench that offers --quick gets it when
 given --quick. A bench that fails or prints no JSON is recorded with its exit status and the
 end of its error output, and the others still run.
 
-    .venv/bin/python bench/run_all.py [--quick] [--only analysis,memory] [--out bench/results.json]
+    .venv/bin/python bench/run_all.py [--quick | --full] [--only analysis,memory] [--out bench/results.json]
 """
 
 from __future__ import annotations
@@ -50,8 +50,12 @@ def bench_scripts(only: list[str] | None) -> list[Path]:
     return scripts
 
 
+def supports(script: Path, flag: str) -> bool:
+    return f'"{flag}"' in script.read_text(encoding="utf-8")
+
+
 def supports_quick(script: Path) -> bool:
-    return "--quick" in script.read_text(encoding="utf-8")
+    return supports(script, "--quick")
 
 
 def run_one(script: Path, quick: bool, timeout: float, extra: list[str]) -> dict[str, Any]:
@@ -90,6 +94,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="pass --quick to the benches that have it")
     ap.add_argument("--only", help="comma-separated bench names (e.g. analysis,memory)")
+    ap.add_argument("--full", action="store_true",
+                    help="pass --full to the benches that have it (longer, closer to the targets' wording)")
     ap.add_argument("--out", default=str(BENCH / "results.json"))
     ap.add_argument("--timeout", type=float, default=1200.0, help="seconds per bench (default 1200)")
     args = ap.parse_args()
@@ -105,7 +111,8 @@ def main() -> None:
             previous = {}
     benches = dict(previous)
     for script in bench_scripts(only):
-        benches[script.stem] = {**run_one(script, args.quick, args.timeout, []),
+        extra = ["--full"] if args.full and not args.quick and supports(script, "--full") else []
+        benches[script.stem] = {**run_one(script, args.quick, args.timeout, extra),
                                 "ran_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                                 "quick": args.quick and supports_quick(script)}
     data = {
