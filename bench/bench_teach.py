@@ -74,6 +74,19 @@ def head_only(dim: int, epochs: int) -> dict:
     }
 
 
+def _teach_timed(base: Path, tmp: Path, dim: int, epochs: int) -> tuple[float, dict]:
+    """teach() on a 10,000-frame project from `base`: (seconds, the new bundle.json); removes tmp."""
+    import shutil
+
+    p = project(10_000, dim)
+    t0 = time.perf_counter()
+    out = teach.teach([p], base, tmp / "taught", epochs=epochs)
+    total = time.perf_counter() - t0
+    meta = json.loads((out / "bundle.json").read_text())
+    shutil.rmtree(tmp)
+    return total, meta
+
+
 def full(backbone: str, epochs: int) -> dict:
     from sfxstudio.ml.backbones import build_classifier
     from sfxstudio.ml.bundle import save_bundle
@@ -90,14 +103,7 @@ def full(backbone: str, epochs: int) -> dict:
         weights_source="none",
         embedding_layer="embedding",
     )
-    p = project(10_000, info["embedding_dim"])
-    t0 = time.perf_counter()
-    out = teach.teach([p], base, tmp / "taught", epochs=epochs)
-    total = time.perf_counter() - t0
-    meta = json.loads((out / "bundle.json").read_text())
-    import shutil
-
-    shutil.rmtree(tmp)
+    total, meta = _teach_timed(base, tmp, info["embedding_dim"], epochs)
     return {
         "what": "teach() end to end (TF already imported)",
         "backbone": backbone,
@@ -117,14 +123,7 @@ def full_imagenet(epochs: int) -> dict:
     t = time.perf_counter()
     base = imagenet.create_imagenet_bundle(tmp / "inet", weights="none")
     created = time.perf_counter() - t
-    p = project(10_000, 2048)
-    t0 = time.perf_counter()
-    out = teach.teach([p], base, tmp / "taught", epochs=epochs)
-    total = time.perf_counter() - t0
-    meta = json.loads((out / "bundle.json").read_text())
-    import shutil
-
-    shutil.rmtree(tmp)
+    total, meta = _teach_timed(base, tmp, 2048, epochs)
     return {
         "what": "teach() end to end from imagenet_mapped ResNet152V2 (weights none)",
         "frames": 10_000,

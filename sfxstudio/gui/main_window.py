@@ -147,34 +147,7 @@ def format_duration(seconds: float | None) -> str:
 
 
 # -------------------------------------------------------------------------------------------
-# EDIT's widgets, with stand-ins so the shell still runs if one of them fails to import.
-def _edit_widgets() -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    try:
-        from sfxstudio.gui.timeline import ProbabilityTimeline
-
-        out["timeline"] = ProbabilityTimeline
-    except ImportError:
-        out["timeline"] = _PlaceholderTimeline
-    try:
-        from sfxstudio.gui.lanes import EffectLanes
-
-        out["lanes"] = EffectLanes
-    except ImportError:
-        out["lanes"] = _PlaceholderLanes
-    try:
-        from sfxstudio.gui.class_panel import ClassPanel
-
-        out["class_panel"] = ClassPanel
-    except ImportError:
-        out["class_panel"] = None
-    try:
-        from sfxstudio.gui.inspector import Inspector
-
-        out["inspector"] = Inspector
-    except ImportError:
-        out["inspector"] = None
-    return out
+# Stand-ins shown until install_edit_widgets() builds the real timeline and lanes.
 
 
 class _PlaceholderTimeline(QLabel):
@@ -348,9 +321,13 @@ class MainWindow(QMainWindow):
         """Replace the stand-ins by EDIT's timeline, lanes, inspector and class panel."""
         if self.edit_widgets_ready:
             return
-        widgets = _edit_widgets()
-        timeline = widgets["timeline"](self.model, self)
-        lanes = widgets["lanes"](self.model, self)
+        from sfxstudio.gui.class_panel import ClassPanel
+        from sfxstudio.gui.inspector import Inspector
+        from sfxstudio.gui.lanes import EffectLanes
+        from sfxstudio.gui.timeline import ProbabilityTimeline
+
+        timeline = ProbabilityTimeline(self.model, self)
+        lanes = EffectLanes(self.model, self)
         view_box = timeline.view_box()
         if view_box is not None:
             lanes.link_x(view_box)
@@ -363,12 +340,10 @@ class MainWindow(QMainWindow):
         timeline.seekRequested.connect(self.video.seek)
         lanes.seekRequested.connect(self.video.seek)
         lanes.selectionChanged.connect(self._on_selection)
-        if widgets["inspector"] is not None:
-            self.inspector = widgets["inspector"](self.model, self)
-            self.side_tabs.addTab(self.inspector, "Effect")
-        if widgets["class_panel"] is not None:
-            self.class_panel = widgets["class_panel"](self.model, self.library, self)
-            self.side_tabs.addTab(self.class_panel, "Classes")
+        self.inspector = Inspector(self.model, self)
+        self.side_tabs.addTab(self.inspector, "Effect")
+        self.class_panel = ClassPanel(self.model, self.library, self)
+        self.side_tabs.addTab(self.class_panel, "Classes")
         self.edit_widgets_ready = True
         timeline.set_hide_quiet(self.act_hide_quiet.isChecked())
         self.bottom_split.setSizes([250, 230])
