@@ -29,3 +29,54 @@ class ExportError(SfxError):
 
 class Cancelled(SfxError):
     """The user cancelled a running job."""
+
+
+class BugError(SfxError):
+    """Something that should never happen did; the message carries the log file's path."""
+
+
+# -- warnings ------------------------------------------------------------------------------
+# Problems that do not stop the job (an empty library, an unusable sound, a segment of an
+# unknown class) are reported as one line naming the file. With strict mode on (the CLI's
+# --strict), the first warning becomes a BadInputError instead.
+
+_warning_sinks: list[list[str]] = []
+_strict: list[bool] = [False]
+
+
+def set_strict(strict: bool) -> None:
+    _strict[0] = bool(strict)
+
+
+def is_strict() -> bool:
+    return _strict[0]
+
+
+def warn(path: str | Path | None, problem: str) -> str:
+    """Report a problem that does not stop the job; in strict mode, raise it instead.
+
+    Returns the one-line message. It goes to the `sfxstudio.warnings` logger and to every
+    collector opened with `collect_warnings()`.
+    """
+    import logging
+
+    line = f"{path}: {problem}" if path is not None else problem
+    if _strict[0]:
+        raise BadInputError(path, problem + " (--strict)")
+    logging.getLogger("sfxstudio.warnings").warning("%s", line)
+    for sink in _warning_sinks:
+        if line not in sink:
+            sink.append(line)
+    return line
+
+
+class collect_warnings:
+    """`with collect_warnings() as lines:` gathers the warning lines raised inside the block."""
+
+    def __enter__(self) -> list[str]:
+        self._lines: list[str] = []
+        _warning_sinks.append(self._lines)
+        return self._lines
+
+    def __exit__(self, *exc: object) -> None:
+        _warning_sinks.remove(self._lines)
