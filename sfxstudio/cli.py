@@ -1,24 +1,72 @@
 """Command line: `sfxstudio [gui|demo|analyze|export|train|evaluate|teach|model] ...`.
 
-Bad input exits with status 2 and one line naming the file and the problem.
+Exit status: 0 success; 2 bad input or an output that cannot be written (one line naming the
+file and the problem); 130 cancelled; 1 only for a bug (one line with the log file's path,
+where the traceback is). Problems that do not stop a job are warning lines; --strict makes
+them errors. Every output path is checked against the inputs before any work starts.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
-from collections.abc import Sequence
+import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, NoReturn
 
 from sfxstudio import __version__
-from sfxstudio.core.errors import BadInputError, Cancelled, ExportError, SfxError
+from sfxstudio.core import validate
+from sfxstudio.core.errors import BadInputError, Cancelled, ExportError, SfxError, set_strict
+from sfxstudio.core.outputs import Protected, check_outputs, protect
 from sfxstudio.core.project import AnalysisParams, Project
-from sfxstudio.paths import DEMO_MODEL
+from sfxstudio.paths import DEMO_MODEL, SOUNDS
 from sfxstudio.progress import drive
 
-EXIT_OK, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 2, 130
+EXIT_OK, EXIT_BUG, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
+LOG_DIR_ENV = "SFXSTUDIO_DATA_DIR"  # the same override as the window's log and recovery folder
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (its default prints the whole usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _checked(kind: Callable[[str], float], field: str, lo: float | None = None, hi: float | None = None,
+             lo_open: bool = False) -> Callable[[str], Any]:
+    """An argparse type: a finite number in range, with a message naming the value."""
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{field} must be a number, not {text!r}") from None
+        try:
+            return validate.number(value, field, lo, hi, lo_open)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    return parse
+
+
+def _int_in(lo: int, hi: int, field: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            return validate.integer(int(text), field, lo, hi)
+        except ValueError as exc:
+            msg = str(exc) if "must be" in str(exc) else f"{field} must be a whole number, not {text!r}"
+            raise argparse.ArgumentTypeError(msg) from None
+    return parse
+
+
+_k = _checked(float, "k", 0.0, validate.MAX_K)
+_unit_float = _checked(float, "threshold", 0.0, 1.0)
+_gain = _checked(float, "gain (dB)", -validate.MAX_GAIN_DB, validate.MAX_GAIN_DB)
+_batch = _int_in(1, 4096, "batch size")
+_epochs = _int_in(0, 100_000, "epochs")
 
 
 def _analysis_fps(text: str) -> float | None:
@@ -29,35 +77,36 @@ def _analysis_fps(text: str) -> float | None:
     except ValueError:
         msg = f"expected a number of frames per second or 'all', not {text!r}"
         raise argparse.ArgumentTypeError(msg) from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("the analysis rate must be positive")
-    return value
-
-
-def _unit_float(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError("must be between 0 and 1")
-    return value
+    try:
+        return validate.number(value, "the analysis rate", 0.0, validate.MAX_ANALYSIS_FPS, lo_open=True)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sfxstudio", description="Sound effects for your video, drafted.")
+    parser = _Parser(prog="sfxstudio", description="Sound effects for your video, drafted.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command")
+    # Every sub-command takes --strict (after its name, where options usually go).
+    common = _Parser(add_help=False)
+    common.add_argument("--strict", action="store_true",
+                        help="treat warnings (unusable sounds, unknown classes...) as errors")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
 
-    g = sub.add_parser("gui", help="open the editor window (the default)")
+    g = sub.add_parser("gui", parents=[common], help="open the editor window (the default)")
     g.add_argument("target", nargs="?", help="a video or .sfxproj project to open")
     g.add_argument("--screenshot", metavar="PNG", help="render the window to PNG and exit")
 
-    d = sub.add_parser("demo", help="render the demo video, analyse it and export the results")
+    d = sub.add_parser("demo", parents=[common],
+                       help="render the demo video, analyse it and export the results")
     d.add_argument("--out", default="demo_out", help="output folder (default: demo_out)")
-    d.add_argument("--seconds", type=float, default=64.0, help=argparse.SUPPRESS)
+    d.add_argument("--seconds", type=_checked(float, "seconds", 1.0, 3600.0), default=64.0,
+                   help=argparse.SUPPRESS)
 
-    a = sub.add_parser("analyze", aliases=["analyse"], help="analyse a video and export effects")
+    a = sub.add_parser("analyze", parents=[common], aliases=["analyse"],
+                       help="analyse a video and export effects")
     a.add_argument("video")
     a.add_argument("--model", default=str(DEMO_MODEL), help="model bundle folder (default: the demo model)")
-    a.add_argument("--k", type=float, default=1.0, help="mode filter half width in seconds (default 1.0)")
+    a.add_argument("--k", type=_k, default=1.0, help="mode filter half width in seconds (default 1.0)")
     a.add_argument("--threshold", type=_unit_float, default=0.5, help="probability threshold tau (0.5)")
     a.add_argument("--analysis-fps", type=_analysis_fps, default=None, metavar="F|all",
                    help="frames per second to analyse, or 'all' (default: all)")
@@ -66,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--wav", metavar="W", help="write the effects track (48 kHz 24-bit WAV)")
     a.add_argument("--mp4", metavar="M", help="write the video with the effects mixed in")
     a.add_argument("--json", metavar="J", help="write the segments as JSON")
-    a.add_argument("--batch-size", type=int, default=None, help="frames per model call (default: by device)")
+    a.add_argument("--batch-size", type=_batch, default=None,
+                   help="frames per model call (default: by device)")
     a.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto",
                    help="where the model runs (default: a GPU when there is one)")
     a.add_argument("--runtime", choices=("auto", "tf", "lite"), default=None,
@@ -74,53 +124,56 @@ def build_parser() -> argparse.ArgumentParser:
                         "per model and cached), TensorFlow (tf, the GPU default)")
     a.add_argument("--quiet", action="store_true", help="no progress bar")
 
-    e = sub.add_parser("export", help="export a project's effects")
+    e = sub.add_parser("export", parents=[common], help="export a project's effects")
     e.add_argument("project")
     e.add_argument("--wav", metavar="W")
     e.add_argument("--mp4", metavar="M")
     e.add_argument("--stems", metavar="DIR", help="one WAV per class")
     e.add_argument("--otio", metavar="F", help="timeline interchange (.otio)")
-    e.add_argument("--original-gain", type=float, default=None, help="dB, original audio in the MP4")
-    e.add_argument("--effects-gain", type=float, default=None, help="dB, effects in the MP4")
+    e.add_argument("--original-gain", type=_gain, default=None, help="dB, original audio in the MP4")
+    e.add_argument("--effects-gain", type=_gain, default=None, help="dB, effects in the MP4")
 
-    t = sub.add_parser("train", help="train a model bundle on a folder of images (one sub-folder per class)")
+    t = sub.add_parser("train", parents=[common],
+                       help="train a model bundle on a folder of images (one sub-folder per class)")
     t.add_argument("data_dir")
     t.add_argument("--backbone", default="mobilenetv3small")
     t.add_argument("--out", required=True)
     t.add_argument("--weights", default="imagenet", help="imagenet | none | PATH to a weights file")
-    t.add_argument("--head-epochs", type=int, default=100)
-    t.add_argument("--finetune-epochs", type=int, default=100)
-    t.add_argument("--batch-size", type=int, default=32)
+    t.add_argument("--head-epochs", type=_epochs, default=100)
+    t.add_argument("--finetune-epochs", type=_epochs, default=100)
+    t.add_argument("--batch-size", type=_batch, default=32)
     t.add_argument("--download", action="store_true", help="allow downloading ImageNet weights")
 
-    ev = sub.add_parser("evaluate", help="evaluate a model on images or on a video with ground truth")
+    ev = sub.add_parser("evaluate", parents=[common],
+                        help="evaluate a model on images or on a video with ground truth")
     ev.add_argument("model")
     ev.add_argument("data_dir", nargs="?")
     ev.add_argument("--report", metavar="DIR")
     ev.add_argument("--video")
     ev.add_argument("--truth")
-    ev.add_argument("--k", type=float, default=1.0)
+    ev.add_argument("--k", type=_k, default=1.0)
     ev.add_argument("--threshold", type=_unit_float, default=0.5)
     ev.add_argument("--analysis-fps", type=_analysis_fps, default=None)
 
-    te = sub.add_parser("teach", help="improve a model from the corrections in projects")
+    te = sub.add_parser("teach", parents=[common], help="improve a model from the corrections in projects")
     te.add_argument("projects", nargs="+")
     te.add_argument("--base", required=True, help="the model bundle to start from")
     te.add_argument("--out", required=True)
 
     m = sub.add_parser("model", help="model bundles")
-    msub = m.add_subparsers(dest="model_command")
-    mc = msub.add_parser("create", help="create an untrained bundle")
+    msub = m.add_subparsers(dest="model_command", parser_class=_Parser)
+    mc = msub.add_parser("create", parents=[common], help="create an untrained bundle")
     mc.add_argument("--backbone", required=True)
     mc.add_argument("--weights", default="none")
     mc.add_argument("--classes", help="JSON list of class names or a classes.json")
     mc.add_argument("--out", required=True)
     mc.add_argument("--download", action="store_true")
-    mi = msub.add_parser("imagenet", help="create the ImageNet recogniser bundle (no training)")
+    mi = msub.add_parser("imagenet", parents=[common],
+                         help="create the ImageNet recogniser bundle (no training)")
     mi.add_argument("--weights", default="imagenet")
     mi.add_argument("--out", required=True)
     mi.add_argument("--download", action="store_true")
-    ml = msub.add_parser("list", help="list model bundles")
+    ml = msub.add_parser("list", parents=[common], help="list model bundles")
     ml.add_argument("folders", nargs="*")
     return parser
 
@@ -130,6 +183,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from sfxstudio.core.project_io import save_project
 
     video = Path(args.video)
+    library = Path(args.library) if args.library else SOUNDS
+    project_path = Path(args.project) if args.project else None
+    check_outputs(
+        {"--wav": args.wav, "--mp4": args.mp4, "--json": args.json, "--project": args.project},
+        [*protect("the input video", video), *protect("the model folder", args.model, is_folder=True),
+         *protect("the sound library", library, is_folder=True), *_sidecars(project_path)])
     params = AnalysisParams(k=args.k, threshold=args.threshold, analysis_fps=args.analysis_fps,
                             model=str(Path(args.model).resolve()))
     opts = pipeline.AnalyzeOptions(batch_size=args.batch_size, device=args.device, runtime=args.runtime)
@@ -149,6 +208,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _sidecars(project_path: Path | None) -> list[Protected]:
+    """The analysis files that belong to a project (written and removed by save_project only)."""
+    if project_path is None or not project_path.parent.is_dir():
+        return []
+    return [p for f in sorted(project_path.parent.glob(f"{project_path.name}*.analysis.npz"))
+            for p in protect("the project's analysis file", f)]
+
+
 def write_outputs(project: Project, wav: str | None = None, mp4: str | None = None,
                   json_path: str | None = None, project_path: str | None = None,
                   stems: str | None = None, otio: str | None = None) -> None:
@@ -158,7 +225,7 @@ def write_outputs(project: Project, wav: str | None = None, mp4: str | None = No
     if json_path:
         data = {"video": project.video, "params": project.params.to_json(),
                 "segments": [s.to_json() for s in project.segments]}
-        atomic_write_text(json_path, json.dumps(data, indent=1) + "\n")
+        atomic_write_text(json_path, json.dumps(data, indent=1, allow_nan=False) + "\n")
         print(f"segments: {json_path}", file=sys.stderr)
     if not (wav or mp4 or stems or otio):
         return
@@ -197,13 +264,19 @@ def write_outputs(project: Project, wav: str | None = None, mp4: str | None = No
 def cmd_export(args: argparse.Namespace) -> int:
     from sfxstudio.core.project_io import load_project
 
-    project = load_project(args.project)
+    project_path = Path(args.project)
+    outputs = {"--wav": args.wav, "--mp4": args.mp4, "--stems": args.stems, "--otio": args.otio}
+    if not any(outputs.values()):
+        raise BadInputError(args.project, "nothing to export: give --wav, --mp4, --stems or --otio")
+    project = load_project(project_path)
+    check_outputs(outputs, [*protect("the project", project_path), *_sidecars(project_path),
+                            *protect("the project's video", project.video),
+                            *protect("the sound library", project.library or SOUNDS, is_folder=True)],
+                  folders=["--stems"])
     if args.original_gain is not None:
         project.mix.original_gain_db = args.original_gain
     if args.effects_gain is not None:
         project.mix.effects_gain_db = args.effects_gain
-    if not (args.wav or args.mp4 or args.stems or args.otio):
-        raise BadInputError(args.project, "nothing to export: give --wav, --mp4, --stems or --otio")
     write_outputs(project, wav=args.wav, mp4=args.mp4, stems=args.stems, otio=args.otio,
                   project_path=args.project)
     return EXIT_OK
@@ -227,6 +300,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from sfxstudio.ml.train import train
 
+    check_outputs({"--out": args.out}, protect("the training images", args.data_dir, is_folder=True),
+                  folders=["--out"])
     out = train(args.data_dir, args.backbone, args.out, weights=args.weights, head_epochs=args.head_epochs,
                 finetune_epochs=args.finetune_epochs, batch_size=args.batch_size,
                 allow_download=args.download)
@@ -257,6 +332,9 @@ def cmd_teach(args: argparse.Namespace) -> int:
     from sfxstudio.core.project_io import load_project
     from sfxstudio.ml.teach import teach
 
+    check_outputs({"--out": args.out}, [*protect("the base model", args.base, is_folder=True),
+                                        *[q for p in args.projects for q in protect("a project", p)]],
+                  folders=["--out"])
     projects = [load_project(p) for p in args.projects]
     out = teach(projects, args.base, args.out)
     print(f"model bundle: {out}", file=sys.stderr)
@@ -290,6 +368,43 @@ COMMANDS = {"analyze": cmd_analyze, "analyse": cmd_analyze, "export": cmd_export
             "model": cmd_model}
 
 
+def _one_line(text: object, limit: int = 400) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+class _WarningLines(logging.Handler):
+    """Warnings (sfxstudio.core.errors.warn) as 'sfxstudio: warning: ...' lines on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"sfxstudio: warning: {_one_line(record.getMessage())}", file=sys.stderr)
+
+
+def log_path() -> Path:
+    """Where a bug's traceback goes: $SFXSTUDIO_DATA_DIR or the XDG data folder."""
+    base = os.environ.get(LOG_DIR_ENV) or os.path.join(
+        os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share"),
+        "sfxstudio")
+    return Path(base) / "sfxstudio-cli.log"
+
+
+def _report_bug(exc: BaseException) -> int:
+    """Log the traceback; one line on stderr with the log's path; exit status 1."""
+    path = log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(f"--- sfxstudio {__version__}: {' '.join(sys.argv)}\n")
+            fh.write("".join(traceback.format_exception(exc)))
+        where = f"details in {path}"
+    except OSError:
+        where = "the log could not be written"
+    kind = "out of memory" if isinstance(exc, MemoryError) else type(exc).__name__
+    print(f"sfxstudio: internal error ({kind}: {_one_line(exc, 200)}); this is a bug, {where}",
+          file=sys.stderr)
+    return EXIT_BUG
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from sfxstudio.platform_tuning import tune_allocator
@@ -298,17 +413,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command is None:
         args = build_parser().parse_args(["gui"])
+    warnings_log = logging.getLogger("sfxstudio.warnings")
+    handler = _WarningLines()
+    warnings_log.addHandler(handler)
+    warnings_log.propagate = False
+    set_strict(getattr(args, "strict", False))
     try:
         return COMMANDS[args.command](args)
-    except (BadInputError, ExportError) as exc:
-        print(f"sfxstudio: error: {exc}", file=sys.stderr)
+    except (SfxError, BadInputError, ExportError) as exc:
+        if isinstance(exc, Cancelled):
+            print("sfxstudio: cancelled", file=sys.stderr)
+            return EXIT_CANCELLED
+        print(f"sfxstudio: error: {_one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (Cancelled, KeyboardInterrupt):
+    except KeyboardInterrupt:
         print("sfxstudio: cancelled", file=sys.stderr)
         return EXIT_CANCELLED
-    except SfxError as exc:
-        print(f"sfxstudio: error: {exc}", file=sys.stderr)
+    except OSError as exc:
+        if exc.filename is None:
+            return _report_bug(exc)
+        # The environment, not us: a file that vanished, a full disk, no permission.
+        print(f"sfxstudio: error: {exc.filename}: {_one_line(exc.strerror or exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except Exception as exc:
+        return _report_bug(exc)
+    finally:
+        set_strict(False)
+        warnings_log.removeHandler(handler)
 
 
 if __name__ == "__main__":
