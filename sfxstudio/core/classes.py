@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+from sfxstudio.core import validate
 from sfxstudio.paths import RESOURCES
 
 OTHERWISE = "otherwise"
@@ -15,9 +16,20 @@ SoundMode = Literal["loop", "one_shot", "retrigger"]
 SOUND_MODES: tuple[str, ...] = ("loop", "one_shot", "retrigger")
 
 
+_FIELDS: tuple[str, ...] = ("mode", "gain_db", "fade_in", "fade_out", "crossfade", "interval",
+                             "jitter", "enabled")
+
+
 @dataclass(frozen=True)
 class SoundAttributes:
-    """How a class's sound is placed in a segment."""
+    """How a class's sound is placed in a segment.
+
+    Every value is checked when the attributes are built (from a file or in code, e.g. the
+    GUI's spin boxes), so NaN, infinities and out-of-range numbers never reach a render:
+    gain_db within +-MAX_GAIN_DB, fades and crossfade in [0, MAX_FADE], interval in
+    [MIN_INTERVAL, MAX_INTERVAL], jitter in [0, interval], enabled a real boolean.
+    Raises ValueError naming the field and the value.
+    """
 
     mode: SoundMode = "one_shot"
     gain_db: float = 0.0
@@ -27,6 +39,22 @@ class SoundAttributes:
     interval: float = 1.0  # seconds between retriggers
     jitter: float = 0.0  # seconds, +- random offset of each retrigger
     enabled: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.mode, str) or self.mode not in SOUND_MODES:
+            raise ValueError(f"mode must be one of {', '.join(SOUND_MODES)}, not {self.mode!r}")
+        checked = {
+            "gain_db": validate.number(self.gain_db, "gain_db", -validate.MAX_GAIN_DB, validate.MAX_GAIN_DB),
+            "fade_in": validate.number(self.fade_in, "fade_in", 0.0, validate.MAX_FADE),
+            "fade_out": validate.number(self.fade_out, "fade_out", 0.0, validate.MAX_FADE),
+            "crossfade": validate.number(self.crossfade, "crossfade", 0.0, validate.MAX_FADE),
+            "interval": validate.number(self.interval, "interval", validate.MIN_INTERVAL,
+                                        validate.MAX_INTERVAL),
+        }
+        checked["jitter"] = validate.number(self.jitter, "jitter", 0.0, checked["interval"])
+        validate.boolean(self.enabled, "enabled")
+        for key, value in checked.items():  # ints become floats: one type in files and in code
+            object.__setattr__(self, key, value)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -41,27 +69,19 @@ class SoundAttributes:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any], base: SoundAttributes | None = None) -> SoundAttributes:
-        """Build from a (possibly partial) dict; missing keys come from `base`. Raises ValueError."""
+    def from_json(cls, data: Any, base: SoundAttributes | None = None) -> SoundAttributes:
+        """Build from a (possibly partial) JSON object; missing keys come from `base`.
+
+        Raises ValueError naming the field and the value: the entry must be an object, unknown
+        keys and modes are refused, numbers must be finite and in range (see the class), and
+        `enabled` must be true or false (the text "false" is not a boolean).
+        """
+        data = validate.obj(data, "sound attributes")
         base = base or cls()
-        known = set(base.to_json())
-        unknown = set(data) - known
+        unknown = set(data) - set(_FIELDS)
         if unknown:
             raise ValueError(f"unknown sound attribute(s): {', '.join(sorted(unknown))}")
         merged = base.to_json() | data
-        if merged["mode"] not in SOUND_MODES:
-            raise ValueError(f"mode must be one of {', '.join(SOUND_MODES)}, not {merged['mode']!r}")
-        for key in ("gain_db", "fade_in", "fade_out", "crossfade", "interval", "jitter"):
-            try:
-                merged[key] = float(merged[key])
-            except (TypeError, ValueError):
-                raise ValueError(f"{key} must be a number, not {merged[key]!r}") from None
-        for key in ("fade_in", "fade_out", "crossfade", "jitter"):
-            if merged[key] < 0:
-                raise ValueError(f"{key} must not be negative")
-        if merged["interval"] <= 0:
-            raise ValueError("interval must be positive")
-        merged["enabled"] = bool(merged["enabled"])
         return cls(**merged)
 
     def with_(self, **changes: Any) -> SoundAttributes:

@@ -22,9 +22,10 @@ from typing import Any, Literal
 
 import numpy as np
 
+from sfxstudio.core import validate
 from sfxstudio.core.atomic import atomic_path
 from sfxstudio.core.classes import OTHERWISE, SoundAttributes, default_classes
-from sfxstudio.core.errors import BadInputError, SfxError
+from sfxstudio.core.errors import BadInputError, SfxError, warn
 from sfxstudio.media.audio_io import SAMPLE_RATE, decode_audio
 
 VariationPolicy = Literal["round_robin", "random", "first"]
@@ -60,33 +61,48 @@ def _read_config(path: Path) -> tuple[dict[str, SoundAttributes], dict[str, Vari
     if not isinstance(data, dict) or data.get("format") != LIBRARY_FORMAT:
         raise BadInputError(path, f'is not a sound library file (expected "format": "{LIBRARY_FORMAT}")')
     version = data.get("version")
-    if not isinstance(version, int) or version < 1:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise BadInputError(path, f"has an invalid version {version!r}")
     if version > LIBRARY_VERSION:
         raise BadInputError(path, f"was written by a newer SFX Studio (version {version})")
     classes = data.get("classes", {})
     if not isinstance(classes, dict):
-        raise BadInputError(path, '"classes" must be an object of class name -> attributes')
+        raise BadInputError(path, '"classes" must be an object of class name -> attributes,'
+                                  f" not {_kind(classes)}")
     attributes: dict[str, SoundAttributes] = {}
     policies: dict[str, VariationPolicy] = {}
     for name, entry in classes.items():
+        try:
+            validate.safe_name(name, "class name")
+        except ValueError as exc:
+            raise BadInputError(path, str(exc)) from None
         if not isinstance(entry, dict):
-            raise BadInputError(path, f"class {name!r}: attributes must be an object")
+            raise BadInputError(path, f"class {name!r}: attributes must be an object, not {_kind(entry)}")
         entry = dict(entry)
         policy = entry.pop("variation_policy", None)
         if policy is not None:
-            if policy not in VARIATION_POLICIES:
+            if not isinstance(policy, str) or policy not in VARIATION_POLICIES:
                 raise BadInputError(
                     path,
                     f"class {name!r}: variation_policy must be one of {', '.join(VARIATION_POLICIES)},"
                     f" not {policy!r}",
                 )
-            policies[name] = policy
+            policies[name] = policy  # type: ignore[assignment]
         try:
             attributes[name] = SoundAttributes.from_json(entry, base=_default_attributes(name))
         except (ValueError, TypeError) as exc:
-            raise BadInputError(path, f"class {name!r}: {exc}") from exc
+            raise BadInputError(path, f"class {name!r}: {exc}") from None
     return attributes, policies
+
+
+def _kind(value: Any) -> str:
+    """A JSON value's kind for a message (never the value itself: it may be huge)."""
+    return {dict: "an object", list: "a list", str: "text", bool: "true/false",
+            type(None): "null"}.get(type(value), "a number")
+
+
+class OutsideLibraryError(BadInputError):
+    """A variation path (from a project or library.json) that would reach outside the library."""
 
 
 class SoundLibrary:
@@ -148,7 +164,18 @@ class SoundLibrary:
             variations[folder.name] = files
         for name in attributes:
             variations.setdefault(name, [])
-        return cls(root, variations, attributes, policies, problems)
+        library = cls(root, variations, attributes, policies, problems)
+        library.warn_problems(problems)
+        return library
+
+    def warn_problems(self, problems: list[str] | None = None) -> None:
+        """One warning line per problem (each names its file), and one for a library without any
+        usable sound (naming the folder). With --strict the first of them is an error."""
+        for line in self.problems if problems is None else problems:
+            path, sep, problem = line.partition(": ")
+            warn(path if sep else None, problem if sep else line)
+        if not any(self._variations.get(n) for n in self._variations if n != OTHERWISE):
+            warn(self.root, "the sound library has no usable sound; effects will be silent")
 
     # -- classes and attributes --------------------------------------------------------------
 
@@ -189,9 +216,35 @@ class SoundLibrary:
     # -- audio ---------------------------------------------------------------------------------
 
     def resolve(self, path: str | Path) -> Path:
-        """Absolute path of a variation given relative to root (or already absolute)."""
-        p = Path(path)
-        return p if p.is_absolute() else self.root / p
+        """The file of a variation given relative to root, never outside the library folder.
+
+        A variation comes from a project, a segment or library.json, none of which we wrote,
+        so absolute paths, '..' parts and anything whose normalised path leaves the root
+        are refused (OutsideLibraryError, a BadInputError naming the path). An absolute path
+        that already lies inside the root is accepted as is.
+        """
+        try:
+            text = validate.text(os.fspath(path), "sound path")
+        except (TypeError, ValueError):
+            raise OutsideLibraryError(None, f"{path!r} is not a usable sound path") from None
+        if not text:
+            raise OutsideLibraryError(None, "an empty sound path is not usable")
+        p = Path(text)
+        root = Path(os.path.normpath(os.path.abspath(self.root)))
+        if p.is_absolute():
+            full = Path(os.path.normpath(p))
+            if ".." in p.parts or not full.is_relative_to(root) or full == root:
+                raise OutsideLibraryError(text, f"is outside the sound library folder {root}")
+            return full
+        # '\\' separators and drive letters count as separators too: a project may come from Windows.
+        parts = text.replace("\\", "/").split("/")
+        drive = len(parts[0]) == 2 and parts[0][1] == ":"
+        if ".." in parts or drive or text.startswith(("/", "\\")):
+            raise OutsideLibraryError(text, f"is outside the sound library folder {root}")
+        full = Path(os.path.normpath(root / p))
+        if not full.is_relative_to(root) or full == root:
+            raise OutsideLibraryError(text, f"is outside the sound library folder {root}")
+        return self.root / p
 
     def samples(self, path: str | Path) -> np.ndarray:
         """(n, 2) float32 at 48 kHz, decoded on first use and cached; read-only (shared by all).
@@ -211,7 +264,7 @@ class SoundLibrary:
                 cached = self._cache.get(full)
             if cached is not None:
                 return cached
-            data = decode_audio(full, SAMPLE_RATE)
+            data = _decode(full)
             data.setflags(write=False)
             with self._lock:
                 self._cache[full] = data
@@ -231,12 +284,13 @@ class SoundLibrary:
                     with self._lock:
                         cached = full in self._cache
                     if not cached:
-                        decode_audio(full, SAMPLE_RATE)
+                        _decode(full)
                     keep.append(rel)
                 except SfxError as exc:
                     new.append(str(exc))
             self._variations[name] = keep
         self.problems.extend(new)
+        self.warn_problems(new)
         return new
 
     def add_variation(self, class_name: str, source: str | Path) -> str:
@@ -245,8 +299,12 @@ class SoundLibrary:
         The file is decoded first, so a broken file never enters the library (BadInputError).
         An existing file with the same name is not overwritten: the copy gets a numbered name.
         """
+        try:
+            validate.safe_name(class_name, "class name")
+        except ValueError as exc:
+            raise BadInputError(self.root, str(exc)) from None
         source = Path(source)
-        data = decode_audio(source, SAMPLE_RATE)
+        data = _decode(source)
         folder = self.root / class_name
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / source.name
@@ -266,6 +324,16 @@ class SoundLibrary:
     def __repr__(self) -> str:
         count = sum(len(v) for v in self._variations.values())
         return f"SoundLibrary({str(self.root)!r}, {len(self._variations)} classes, {count} sounds)"
+
+
+def _decode(path: Path) -> np.ndarray:
+    """decode_audio, and a sound holding NaN or infinite samples is unusable (it would poison
+    the whole mix): BadInputError naming the file."""
+    data = decode_audio(path, SAMPLE_RATE)
+    # min/max propagate NaN and show infinities without a temporary the size of the sound.
+    if data.size and not (np.isfinite(data.min()) and np.isfinite(data.max())):
+        raise BadInputError(path, "holds samples that are not finite numbers (NaN or infinity); not usable")
+    return data
 
 
 def _file_problem(path: Path) -> str | None:

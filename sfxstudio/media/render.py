@@ -10,12 +10,15 @@ builds one block covering the segment's samples [round(start*rate), round(end*ra
   cut at the segment end with a `fade_out` ramp;
 - retrigger: a hit every `interval` seconds from the onset, each later hit moved by up to
   +-`jitter` seconds (deterministic from the placement's seed); hits overlap freely and are
-  cut at the segment end.
+  cut at the segment end. Many overlapping hits (short interval, long sound) are summed by
+  FFT overlap-add of an impulse train with the sound, so the cost stays linear in the
+  effect's length whatever the interval.
 
 Every block gets a fade-in (`fade_in`) and a fade-out at the segment end (`fade_out`), each at
 least MIN_FADE long and at most half the segment, because a cut through a waveform clicks.
 The mix is the sum of all blocks with a final peak guard (scale down, never clip) so the
-result never exceeds `peak_dbfs`.
+result never exceeds `peak_dbfs`. A placement whose gain or samples are not finite is skipped
+with a warning, and the mix never holds NaN or infinity.
 
 Everything is numpy slices (np.add into views, cached ramps and loop tiles); there is no
 per-sample Python code, so a 10-minute timeline renders in well under a second.
@@ -34,8 +37,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from sfxstudio.core.classes import SOUND_MODES, SoundAttributes
-from sfxstudio.core.errors import BadInputError
+from sfxstudio.core.classes import OTHERWISE, SOUND_MODES, SoundAttributes
+from sfxstudio.core.errors import BadInputError, warn
 from sfxstudio.core.segments import Segment, audible
 
 log = logging.getLogger(__name__)
@@ -99,6 +102,9 @@ def apply_peak_guard(audio: np.ndarray, peak_dbfs_limit: float = DEFAULT_PEAK_DB
     if audio.size == 0:
         return 1.0
     peak = max(float(audio.max()), -float(audio.min()))
+    if not math.isfinite(peak):  # NaN/inf would make the gain NaN and the whole mix with it
+        np.nan_to_num(audio, copy=False, nan=0.0, posinf=float(limit), neginf=-float(limit))
+        peak = max(float(audio.max()), -float(audio.min()))
     if peak <= float(limit):
         return 1.0
     gain = float(limit) / peak
@@ -205,12 +211,51 @@ def _render_loop(x: np.ndarray, length: int, attrs: SoundAttributes, rate: int,
     return block
 
 
+# Above this many overlapping hits per output sample, summing copies of the sound costs more
+# than an FFT overlap-add; below it the direct sum is cheap (linear) and exact.
+RETRIGGER_DIRECT_OVERLAP = 16
+
+
 def _render_retrigger(x: np.ndarray, length: int, attrs: SoundAttributes, rate: int,
                       seed: int) -> np.ndarray:
+    offs = retrigger_offsets(length, attrs.interval, attrs.jitter, rate, seed)
+    if _retrigger_work(offs, x.shape[0], length) <= RETRIGGER_DIRECT_OVERLAP * length:
+        return _retrigger_direct(x, length, offs)
+    return _retrigger_fft(x, length, offs)
+
+
+def _retrigger_work(offs: np.ndarray, n: int, length: int) -> int:
+    """Samples the direct sum would copy: each hit adds the sound up to the segment end."""
+    return int(np.minimum(n, length - offs).sum()) if offs.size else 0
+
+
+def _retrigger_direct(x: np.ndarray, length: int, offs: np.ndarray) -> np.ndarray:
     block = np.zeros((length, 2), dtype=np.float32)
-    for off in retrigger_offsets(length, attrs.interval, attrs.jitter, rate, seed):
+    for off in offs.tolist():
         m = min(x.shape[0], length - off)
         block[off : off + m] += x[:m]
+    return block
+
+
+def _retrigger_fft(x: np.ndarray, length: int, offs: np.ndarray) -> np.ndarray:
+    """The same sum as _retrigger_direct as a convolution of the hit train with the sound.
+
+    Overlap-add FFT convolution costs O((length + n) log n) however many hits overlap. Computed
+    in float64 (then rounded once to float32), so it agrees with the direct float32 sum to
+    float32 rounding; the FFT's round-off floor (~1e-16 of the level) lies far below one
+    float32 step of any audible sample.
+    """
+    from scipy.signal import oaconvolve
+
+    train = np.bincount(offs, minlength=length).astype(np.float64)
+    block = np.empty((length, 2), dtype=np.float32)
+    n = min(x.shape[0], length)
+    same = bool(np.array_equal(x[:, 0], x[:, 1]))
+    for ch in range(1 if same else 2):
+        y = oaconvolve(train, x[:n, ch].astype(np.float64), mode="full")[:length]
+        block[:, ch] = y
+    if same:
+        block[:, 1] = block[:, 0]
     return block
 
 
@@ -242,6 +287,14 @@ def render_placement(p: Placement, rate: int = SAMPLE_RATE, total: int | None = 
         return None
     if attrs.mode not in SOUND_MODES:
         raise ValueError(f"unknown sound mode {attrs.mode!r}")
+    what = f"{p.class_name or 'effect'} at {_seconds(p.start)} s"
+    if not (_finite(p.start) and _finite(p.end)):
+        warn(None, f"{what}: the effect's times are not finite numbers ({p.start!r}, {p.end!r}); skipped")
+        return None
+    gain_db = attrs.gain_db + p.gain_db if _finite(p.gain_db) else math.nan
+    if not _finite(gain_db):
+        warn(None, f"{what}: gain_db must be a finite number, not {p.gain_db!r}; skipped")
+        return None
     s0 = round(p.start * rate)
     s1 = round(p.end * rate)
     s0 = max(s0, 0)
@@ -260,9 +313,13 @@ def render_placement(p: Placement, rate: int = SAMPLE_RATE, total: int | None = 
     else:
         block = x[: min(x.shape[0], length)].copy()
 
-    gain = db_to_gain(attrs.gain_db + p.gain_db)
+    gain = db_to_gain(gain_db)
     if gain != 1.0:
         np.multiply(block, np.float32(gain), out=block)
+    # One bad sample (a NaN in a float WAV, an overflow) would poison the whole mix.
+    if not (np.isfinite(block.min()) and np.isfinite(block.max())):
+        warn(None, f"{what}: the sound holds samples that are not finite numbers; skipped")
+        return None
 
     m = block.shape[0]
     half = length // 2
@@ -276,6 +333,17 @@ def render_placement(p: Placement, rate: int = SAMPLE_RATE, total: int | None = 
     if fo:
         block[m - fo :] *= _fade_out_ramp(fo)
     return s0, block
+
+
+def _finite(x: Any) -> bool:
+    try:
+        return math.isfinite(x)
+    except TypeError:
+        return False
+
+
+def _seconds(t: Any) -> str:
+    return f"{t:.3f}" if _finite(t) else repr(t)
 
 
 def _mix_into(out: np.ndarray, placements: Iterable[Placement], rate: int, cache: _TileCache) -> None:
@@ -292,11 +360,11 @@ def _mix_into(out: np.ndarray, placements: Iterable[Placement], rate: int, cache
 def render_mix(placements: Sequence[Placement], duration: float, rate: int = SAMPLE_RATE,
                peak_dbfs: float = DEFAULT_PEAK_DBFS) -> np.ndarray:
     """All placements mixed: (round(duration * rate), 2) float32, peak <= peak_dbfs."""
-    if duration < 0:
-        raise ValueError("duration must not be negative")
+    if not _finite(duration) or duration < 0:
+        raise ValueError(f"duration must be a finite number of seconds, not {duration!r}")
     out = np.zeros((round(duration * rate), 2), dtype=np.float32)
     _mix_into(out, placements, rate, {})
-    apply_peak_guard(out, peak_dbfs)
+    apply_peak_guard(out, peak_dbfs)  # also clears any NaN/inf a sum of huge blocks could make
     return out
 
 
@@ -315,6 +383,9 @@ def render_stems(placements: Sequence[Placement], duration: float,
     for name in sorted(by_class):
         out = np.zeros((n, 2), dtype=np.float32)
         _mix_into(out, by_class[name], rate, cache)
+        if out.size and not (np.isfinite(out.min()) and np.isfinite(out.max())):
+            big = float(np.finfo(np.float32).max)  # a sum of huge blocks overflowed
+            np.nan_to_num(out, copy=False, nan=0.0, posinf=big, neginf=-big)
         stems[name] = out
     return stems
 
@@ -354,14 +425,22 @@ def placements_for(
     Variation: the segment's own choice, else the class's override list (cycled by the n-th
     occurrence of the class), else the library's policy. Attributes: the override for the
     class, else the library's; the segment's mode and gain are applied on top. Segments
-    whose class has no usable sound are skipped (see missing_sounds).
+    whose class has no usable sound are skipped with a warning line (once per class, naming
+    the library folder: "no sound for class 'x'"); a sound that cannot be used (decode
+    failure, a path outside the library) is skipped with a warning naming the file. With
+    --strict each warning is an error. `otherwise` and disabled classes never warn.
     """
     class_attributes = class_attributes or {}
     class_variations = class_variations or {}
     occurrence: dict[str, int] = {}
     out: list[Placement] = []
+    warned: set[str] = set()
+    broken: set[str] = set()
+    root = getattr(library, "root", None)
     for seg in _ordered(segments):
         cls = seg.class_name
+        if cls == OTHERWISE:
+            continue  # "no effect" by definition
         idx = occurrence.get(cls, 0)
         occurrence[cls] = idx + 1
         if seg.variation:
@@ -371,17 +450,23 @@ def placements_for(
             variation = options[idx % len(options)]
         else:
             variation = _pick(library, cls, idx, seed)
+        attrs = class_attributes.get(cls) or library.attributes(cls)
+        if seg.mode:
+            attrs = attrs.with_(mode=seg.mode)
         if variation is None:
+            if attrs.enabled and cls not in warned:
+                warned.add(cls)
+                warn(root, f"no sound for class {cls!r}; its effects are silent")
+            continue
+        if variation in broken:
             continue
         try:
             samples = library.samples(variation)
         except BadInputError as exc:
-            # The library reports broken files in .problems; one bad file must not stop a render.
-            log.warning("skipping %s at %.3f s: %s", cls, seg.start, exc)
+            # One bad file must not stop a render: a warning naming the file, once per file.
+            broken.add(variation)
+            warn(exc.path, f"{exc.problem}; {cls} effects using it are silent")
             continue
-        attrs = class_attributes.get(cls) or library.attributes(cls)
-        if seg.mode:
-            attrs = attrs.with_(mode=seg.mode)
         out.append(Placement(seg.start, seg.end, samples, attrs, gain_db=seg.gain_db,
                              seed=_placement_seed(seed, cls, idx), class_name=cls))
     return out
