@@ -5,12 +5,17 @@ Commands record what they changed the first time they run, so redo replays exact
 even when automatic segments were recomputed in between (their ids are not stable across a
 k/threshold change, the editor's segments are).
 
-Rules from DESIGN.md section 2 that live here:
+Rules from DESIGN.md section 2 that live here (all per class: a manual effect or a mute only
+keeps automatic effects of its own class away, see core.segments):
 - editing (move, resize, relabel, split, properties) an automatic segment makes it manual;
-- deleting an automatic segment leaves a "mute" range so it does not come back;
-- a range an edited segment leaves (move, trim, delete) gets a mute where automatic effects
-  would otherwise reappear, like an overwrite in an NLE: what the editor's range covered
-  stays gone.
+- deleting an automatic segment leaves a mute for its class over its range;
+- relabelling an automatic segment from A to B leaves a mute for A over its range;
+- moving or trimming an automatic segment leaves a mute for its class over the part of its
+  old range it vacates (otherwise the same automatic effect would pop back there);
+- moving, trimming, relabelling, splitting or deleting a manual segment leaves no mute:
+  automatic effects of its class come back where the classifier puts them;
+- no edit creates a segment shorter than one frame (`Document.min_length`): such an edit is
+  refused with a ValueError that says why (the GUI shows it in the status bar).
 """
 
 from __future__ import annotations
@@ -32,6 +37,11 @@ def snap(t: float, frame_duration: float) -> float:
         return max(0.0, t)
     # round() of the frame count, then back to seconds; the small epsilon keeps x.5 stable.
     return max(0.0, round(t / frame_duration + 1e-9) * frame_duration)
+
+
+def can_split(segment: Segment, t: float, min_length: float) -> bool:
+    """Whether cutting `segment` at t leaves two parts of at least `min_length` each."""
+    return t - segment.start >= min_length and segment.end - t >= min_length
 
 
 class Command:
@@ -79,13 +89,31 @@ class _SegmentDiff(Command):
         return seg
 
     @staticmethod
-    def _mutes(doc: Document, seg: Segment, vacated: Sequence[tuple[float, float]]) -> list[Segment]:
-        return [Segment(seg.class_name, a, b, origin="mute")
-                for a, b in doc.mute_pieces(vacated, ignore_ids=[seg.id])]
+    def _mutes(doc: Document, class_name: str, vacated: Sequence[tuple[float, float]]) -> list[Segment]:
+        """Mutes of `class_name` over the parts of `vacated` where its autos would come back."""
+        return [Segment(class_name, a, b, origin="mute")
+                for a, b in doc.mute_pieces(vacated, class_name)]
+
+    @staticmethod
+    def _check_length(doc: Document, start: float, end: float) -> None:
+        if not end > start:
+            raise ValueError(f"an effect must end after it starts ({start:.3f} s >= {end:.3f} s)")
+        if end - start < doc.min_length:
+            raise ValueError(f"an effect must be at least one frame long "
+                             f"({doc.frame_duration:.3f} s); this one would last {end - start:.3g} s")
+
+
+def _clamp(doc: Document, start: float, end: float) -> tuple[float, float]:
+    """Times kept inside [0, video duration]."""
+    start = max(0.0, start)
+    duration = doc.duration
+    if duration is not None:
+        end = min(end, duration)
+    return start, end
 
 
 class AddSegment(_SegmentDiff):
-    """Draw a new effect (always manual)."""
+    """Draw a new effect (always manual); it keeps only automatic effects of its class away."""
 
     def __init__(self, segment: Segment) -> None:
         super().__init__()
@@ -93,12 +121,17 @@ class AddSegment(_SegmentDiff):
         self.name = f"Add {segment.class_name.replace('_', ' ')}"
 
     def _plan(self, doc: Document) -> tuple[list[Segment], list[Segment]]:
-        return [], [self.segment]
+        seg = self.segment
+        start, end = _clamp(doc, seg.start, seg.end)
+        self._check_length(doc, start, end)
+        if (start, end) != (seg.start, seg.end):
+            seg = self.segment = seg.with_(start=start, end=end)
+        return [], [seg]
 
 
 class DeleteSegment(_SegmentDiff):
-    """Delete an effect. An automatic one leaves a mute over its range; a manual one leaves a
-    mute only where automatic effects lay under it; deleting a mute lets autos come back."""
+    """Delete an effect. An automatic one leaves a mute of its class over its range; a manual
+    one leaves nothing (autos of its class come back); deleting a mute lets them come back."""
 
     def __init__(self, segment_id: int) -> None:
         super().__init__()
@@ -113,11 +146,13 @@ class DeleteSegment(_SegmentDiff):
         self.name = f"Delete {seg.class_name.replace('_', ' ')}"
         if seg.origin == "auto":
             return [seg], [Segment(seg.class_name, seg.start, seg.end, origin="mute")]
-        return [seg], self._mutes(doc, seg, [(seg.start, seg.end)])
+        return [seg], []
 
 
 class EditSegment(_SegmentDiff):
-    """Move, resize and/or relabel an effect. An automatic effect becomes manual."""
+    """Move, resize and/or relabel an effect. An automatic effect becomes manual and leaves a
+    mute of its class where its old range is no longer covered by it (all of it when it
+    changes class); a manual effect leaves nothing behind."""
 
     def __init__(self, segment_id: int, start: float | None = None, end: float | None = None,
                  class_name: str | None = None) -> None:
@@ -133,22 +168,26 @@ class EditSegment(_SegmentDiff):
 
     def _plan(self, doc: Document) -> tuple[list[Segment], list[Segment]]:
         seg = self._get(doc, self.segment_id)
-        start = seg.start if self.start is None else max(0.0, self.start)
-        end = seg.end if self.end is None else self.end
-        duration = doc.duration
-        if duration is not None:
-            end = min(end, duration)
-        if not end > start:
-            raise ValueError(f"an effect must end after it starts ({start:.3f} >= {end:.3f})")
+        start, end = _clamp(doc, seg.start if self.start is None else self.start,
+                            seg.end if self.end is None else self.end)
+        self._check_length(doc, start, end)
+        class_name = self.class_name or seg.class_name
+        if seg.origin == "mute" and class_name != seg.class_name:
+            raise ValueError("a mute range cannot change class; delete it instead")
         origin = "mute" if seg.origin == "mute" else "manual"
-        new = seg.with_(start=start, end=end, origin=origin,
-                        class_name=self.class_name or seg.class_name)
-        vacated = subtract_ranges(seg.start, seg.end, [(start, end)])
-        return [seg], [new, *self._mutes(doc, seg, vacated)]
+        new = seg.with_(start=start, end=end, origin=origin, class_name=class_name)
+        if seg.origin != "auto":
+            return [seg], [new]
+        # An automatic effect: its class must stay away from what it no longer covers.
+        kept = [(start, end)] if class_name == seg.class_name else []
+        vacated = subtract_ranges(seg.start, seg.end, kept)
+        return [seg], [new, *self._mutes(doc, seg.class_name, vacated)]
 
 
 class SplitSegment(_SegmentDiff):
-    """Cut an effect in two at time t; both halves are manual (the first keeps the id)."""
+    """Cut an effect in two at time t; both halves are manual (the first keeps the id).
+
+    Refused when either half would be shorter than one frame."""
 
     def __init__(self, segment_id: int, t: float) -> None:
         super().__init__()
@@ -159,6 +198,9 @@ class SplitSegment(_SegmentDiff):
         seg = self._get(doc, self.segment_id)
         if not seg.start < self.t < seg.end:
             raise ValueError(f"the split point {self.t:.3f} s is outside the effect")
+        if not can_split(seg, self.t, doc.min_length):
+            raise ValueError(f"the split point {self.t:.3f} s is less than one frame from the "
+                             "effect's edge")
         origin = "mute" if seg.origin == "mute" else "manual"
         left = seg.with_(end=self.t, origin=origin)
         right = seg.with_(start=self.t, origin=origin, id=new_segment_id())
@@ -271,15 +313,25 @@ class SetClassVariations(Command):
 
 
 class CompositeCommand(Command):
-    """Several commands as one undo step (undone in reverse order)."""
+    """Several commands as one undo step (undone in reverse order).
+
+    All or nothing: when one of them refuses, those already done are undone before the
+    error goes on, so a refused composite leaves the document as it was."""
 
     def __init__(self, name: str, commands: Sequence[Command]) -> None:
         self.name = name
         self.commands = list(commands)
 
     def do(self, doc: Document) -> None:
-        for cmd in self.commands:
-            cmd.do(doc)
+        done: list[Command] = []
+        try:
+            for cmd in self.commands:
+                cmd.do(doc)
+                done.append(cmd)
+        except Exception:
+            for cmd in reversed(done):
+                cmd.undo(doc)
+            raise
 
     def undo(self, doc: Document) -> None:
         for cmd in reversed(self.commands):

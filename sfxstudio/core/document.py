@@ -5,9 +5,10 @@ Qt-free. The GUI wraps it in `gui.document_model.DocumentModel`; edits arrive as
 
 State that matters for undo is (params, the editor's manual and mute segments, the per-class
 overrides). Automatic segments are derived: the segmenter turns (analysis, params) into raw
-automatic segments, and `merge` clips them around the editor's ranges (DESIGN.md section 2,
-"manual edits win"). Raw autos are kept, so an edit only re-merges (cheap) and a k/threshold
-change only re-segments (no argmax over the whole (N, C) array: it is cached here).
+automatic segments, and `merge` clips each one around the editor's ranges of its own class
+(DESIGN.md section 2, "manual edits win, per class"). Raw autos are kept, so an edit only
+re-merges (cheap) and a k/threshold change only re-segments (no argmax over the whole (N, C)
+array: it is cached here). Clipped fragments shorter than one frame are dropped.
 
 Layering: core may not import analysis or pipeline, so the segmenter is injected.
 """
@@ -21,7 +22,13 @@ from typing import Any
 
 from sfxstudio.core.classes import ClassSet, SoundAttributes, default_classes
 from sfxstudio.core.project import AnalysisCache, AnalysisParams, Project
-from sfxstudio.core.segments import Segment, merge_segments, subtract_ranges, union_ranges
+from sfxstudio.core.segments import (
+    Segment,
+    merge_segments,
+    min_frame_length,
+    subtract_ranges,
+    union_ranges,
+)
 
 Segmenter = Callable[[AnalysisCache, AnalysisParams], list[Segment]]
 Listener = Callable[[str, object], None]
@@ -66,7 +73,7 @@ class Document:
         # Raw automatic segments (before clipping around the editor's ranges). Without a
         # segmenter or analysis, the autos stored in the project are the raw autos.
         self._raw_autos: list[Segment] = self.project.auto_segments()
-        self._auto_union: list[tuple[float, float]] | None = None
+        self._auto_union: dict[str, list[tuple[float, float]]] | None = None
         # Ids of fragments of a raw auto, stable while their range is unchanged.
         self._fragment_ids: dict[tuple[int, float, float], int] = {}
         # Every automatic effect seen since the analysis was set, by (class, start, end): one
@@ -244,31 +251,40 @@ class Document:
         self._touch()
         self._emit("classes", name)
 
-    def auto_coverage(self) -> list[tuple[float, float]]:
-        """Union of the raw automatic ranges: where deleting/moving must leave a mute."""
+    def auto_coverage(self, class_name: str) -> list[tuple[float, float]]:
+        """Union of the raw automatic ranges of one class: where vacating must leave a mute."""
         if self._auto_union is None:
-            self._auto_union = union_ranges((s.start, s.end) for s in self._raw_autos)
-        return self._auto_union
+            by_class: dict[str, list[tuple[float, float]]] = {}
+            for s in self._raw_autos:
+                by_class.setdefault(s.class_name, []).append((s.start, s.end))
+            self._auto_union = {c: union_ranges(r) for c, r in by_class.items()}
+        return self._auto_union.get(class_name, [])
 
     def mute_pieces(
-        self, ranges: Sequence[tuple[float, float]], ignore_ids: Iterable[int] = ()
+        self, ranges: Sequence[tuple[float, float]], class_name: str, ignore_ids: Iterable[int] = ()
     ) -> list[tuple[float, float]]:
-        """Parts of `ranges` where an automatic effect would reappear once vacated.
+        """Parts of `ranges` where an automatic effect of `class_name` would reappear.
 
-        That is the ranges intersected with the raw autos, minus the other editor ranges
-        (they already keep autos away). Like an NLE overwrite: what a manual range covered
-        does not come back when the range moves away.
+        That is the ranges intersected with the raw autos of that class, minus the editor's
+        other ranges of that class (they already keep its autos away). Pieces shorter than one
+        frame are left out: merging drops such fragments anyway.
         """
-        cov = intersect_ranges(ranges, self.auto_coverage())
+        cov = intersect_ranges(ranges, self.auto_coverage(class_name))
         if not cov:
             return []
         skip = set(ignore_ids)
-        holes = union_ranges((s.start, s.end) for s in self.edited_segments() if s.id not in skip)
+        holes = union_ranges((s.start, s.end) for s in self.edited_segments()
+                             if s.id not in skip and s.class_name == class_name)
         out: list[tuple[float, float]] = []
         for a, b in cov:
             out.extend(subtract_ranges(a, b, holes))
-        min_len = 0.5 * self.frame_duration
+        min_len = self.min_length
         return [(a, b) for a, b in out if b - a >= min_len]
+
+    @property
+    def min_length(self) -> float:
+        """The shortest segment an edit may create (one frame, less float slack)."""
+        return min_frame_length(self.frame_duration)
 
     # -- internals ---------------------------------------------------------------------------
     def _index_segments(self) -> None:
@@ -293,6 +309,6 @@ class Document:
 
     def _remerge(self, edited: list[Segment]) -> None:
         """Autos clipped around the editor's ranges, piece ids kept stable across recomputes."""
-        min_len = 0.5 * self.frame_duration if self.project.analysis is not None else 1e-3
-        self.project.segments = merge_segments(self._raw_autos, edited, min_len, self._fragment_ids)
+        self.project.segments = merge_segments(self._raw_autos, edited, self.min_length,
+                                               self._fragment_ids)
         self._index_segments()

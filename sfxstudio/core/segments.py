@@ -1,30 +1,65 @@
-"""Effect segments and the rule that manual edits win over automatic ones (DESIGN.md section 2).
+"""Effect segments and the rule that manual edits win over automatic ones, per class
+(DESIGN.md section 2).
 
 A segment is a time range [start, end) in seconds with a class. Its origin says who made it:
 - "auto": produced by analysis; replaced whenever k, tau or the model change;
 - "manual": created, moved, resized or relabelled by the editor; never replaced;
-- "mute": a range where the editor deleted an automatic effect; keeps it from coming back.
+- "mute": a range where the editor deleted (or relabelled away) an automatic effect of its
+  class; keeps that class's automatic effects from coming back there.
 
-Merging: automatic segments are clipped around every manual and mute range (whatever their
-class), so the editor's ranges always win; fragments shorter than `min_length` are dropped.
+Merging is per class: an automatic segment is clipped around the manual and mute ranges of
+ITS OWN class only, so a manual "river" drawn over an automatic "fire" leaves the fire
+whole (several effects may sound at once). Clipped fragments shorter than `min_length`
+(the editor uses one analysed frame) are dropped.
+
+Times are plain floats and are written to JSON unrounded: Python writes the shortest repr,
+which reads back as the very same number, so save and load never move an edge.
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
+import math
+import ntpath
+import posixpath
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from sfxstudio.core import validate
+from sfxstudio.core.classes import SOUND_MODES
+
 Origin = Literal["auto", "manual", "mute"]
 ORIGINS: tuple[str, ...] = ("auto", "manual", "mute")
+
+# Relative slack when comparing a length with one frame: float error on times up to 48 h is
+# far below it, a sliver from a misplaced split far above it.
+FRAME_TOLERANCE = 1e-6
 
 _ids = itertools.count(1)
 
 
+def min_frame_length(frame_duration: float) -> float:
+    """The shortest length a segment may have: one frame, less float slack."""
+    return frame_duration * (1.0 - FRAME_TOLERANCE)
+
+
 def new_segment_id() -> int:
     return next(_ids)
+
+
+def check_variation(value: Any, field_name: str = "variation") -> str | None:
+    """A segment's sound file: None, or a relative path inside its library (no '..', not absolute)."""
+    if value is None or value == "":
+        return None
+    path = validate.text(value, field_name, max_len=1024)
+    parts = path.replace("\\", "/").split("/")
+    if (posixpath.isabs(path) or ntpath.isabs(path) or ntpath.splitdrive(path)[0]
+            or ".." in parts or not path.strip()):
+        raise ValueError(f"{field_name} {value!r} must be a file inside the sound library "
+                         "(a relative path without '..')")
+    return path
 
 
 @dataclass(frozen=True)
@@ -39,10 +74,12 @@ class Segment:
     id: int = field(default_factory=new_segment_id, compare=False)
 
     def __post_init__(self) -> None:
+        if not (math.isfinite(self.start) and math.isfinite(self.end)):
+            raise ValueError(f"segment times must be finite numbers, not {self.start!r} .. {self.end!r}")
         if not self.end > self.start:
-            raise ValueError(f"segment end {self.end} must be after start {self.start}")
+            raise ValueError(f"segment end {self.end!r} must be after start {self.start!r}")
         if self.origin not in ORIGINS:
-            raise ValueError(f"origin must be one of {ORIGINS}, not {self.origin!r}")
+            raise ValueError(f"origin must be one of {', '.join(ORIGINS)}, not {self.origin!r}")
 
     @property
     def duration(self) -> float:
@@ -56,27 +93,44 @@ class Segment:
         return replace(self, **changes)
 
     def to_json(self) -> dict[str, Any]:
+        # Unrounded floats: json writes the shortest repr, which round-trips bit-exactly.
         return {
             "class": self.class_name,
-            "start": round(self.start, 6),
-            "end": round(self.end, 6),
+            "start": float(self.start),
+            "end": float(self.end),
             "origin": self.origin,
             "variation": self.variation,
-            "gain_db": self.gain_db,
+            "gain_db": float(self.gain_db),
             "mode": self.mode,
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Segment:
-        return cls(
-            class_name=str(data["class"]),
-            start=float(data["start"]),
-            end=float(data["end"]),
-            origin=data.get("origin", "manual"),
-            variation=data.get("variation"),
-            gain_db=float(data.get("gain_db", 0.0) or 0.0),
-            mode=data.get("mode"),
-        )
+    def from_json(cls, data: Any) -> Segment:
+        """A segment read from a file: every field checked (ValueError naming field and value).
+
+        A missing origin means "manual" (files of early versions); a wrong one is refused.
+        """
+        d = validate.obj(data, "segment")
+        for key in ("class", "start", "end"):
+            if key not in d:
+                raise ValueError(f"{key} is missing")
+        name = validate.safe_name(d["class"], "class")
+        start = validate.number(d["start"], "start", 0.0, validate.MAX_DURATION)
+        end = validate.number(d["end"], "end", 0.0, validate.MAX_DURATION)
+        if not end > start:
+            raise ValueError(f"end {d['end']!r} must be after start {d['start']!r}")
+        origin = d.get("origin", "manual")
+        if origin not in ORIGINS:
+            raise ValueError(f"origin must be one of {', '.join(ORIGINS)}, not {origin!r}")
+        variation = check_variation(d.get("variation"))
+        gain = d.get("gain_db")
+        gain_db = 0.0 if gain is None else validate.number(
+            gain, "gain_db", -validate.MAX_GAIN_DB, validate.MAX_GAIN_DB)
+        mode = d.get("mode")
+        if mode is not None and mode not in SOUND_MODES:
+            raise ValueError(f"mode must be one of {', '.join(SOUND_MODES)}, not {mode!r}")
+        return cls(class_name=name, start=start, end=end, origin=origin, variation=variation,
+                   gain_db=gain_db, mode=mode)
 
 
 def subtract_ranges(
@@ -117,22 +171,29 @@ def merge_segments(
     min_length: float = 1e-3,
     fragment_ids: dict[tuple[int, float, float], int] | None = None,
 ) -> list[Segment]:
-    """Automatic segments clipped around the editor's manual and mute ranges, plus those ranges.
+    """Automatic segments clipped around the manual and mute ranges of their own class, plus
+    those ranges.
 
-    Each automatic segment only looks at the ranges near it (bisect), so thousands of each stay
-    fast. An untouched automatic segment is kept as it is (same object, same id); the first
-    piece of a clipped one keeps its id unless an edited segment already has it (an automatic
-    effect the editor turned manual), and other pieces get new ids, memoised in `fragment_ids`
-    when given so the same piece keeps its id across recomputes.
+    Automatic segments of other classes are untouched: a manual "river" over an automatic
+    "fire" leaves the fire whole. Each automatic segment only looks at its class's ranges near
+    it (bisect), so thousands of each stay fast. An untouched automatic segment is kept as it
+    is (same object, same id); the first piece of a clipped one keeps its id unless an edited
+    segment already has it (an automatic effect the editor turned manual), and other pieces
+    get new ids, memoised in `fragment_ids` when given so the same piece keeps its id across
+    recomputes. Clipped pieces shorter than `min_length` are dropped.
     Returns all segments (auto pieces, manual, mute) sorted by start then class.
     """
     edited = [s for s in edited if s.origin != "auto"]
-    holes = union_ranges((s.start, s.end) for s in edited)
-    hole_ends = [h[1] for h in holes]
+    by_class: dict[str, list[tuple[float, float]]] = {}
+    for s in edited:
+        by_class.setdefault(s.class_name, []).append((s.start, s.end))
+    holes_of = {c: union_ranges(r) for c, r in by_class.items()}
+    ends_of = {c: [h[1] for h in hs] for c, hs in holes_of.items()}
     taken = {s.id for s in edited}
     out: list[Segment] = list(edited)
     for seg in auto:
-        i = bisect.bisect_right(hole_ends, seg.start)  # first hole ending after seg.start
+        holes = holes_of.get(seg.class_name, [])
+        i = bisect.bisect_right(ends_of.get(seg.class_name, []), seg.start)  # first hole ending after
         j = i
         while j < len(holes) and holes[j][0] < seg.end:
             j += 1

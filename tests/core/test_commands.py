@@ -26,17 +26,35 @@ def first_auto(doc: Document, min_len: float = 1.0) -> Segment:
     return next(s for s in doc.segments if s.origin == "auto" and s.duration >= min_len)
 
 
+def checked(check_after) -> None:  # type: ignore[no-untyped-def]
+    """Run a check: one that asserts inside returns None, a predicate must return True."""
+    result = check_after()
+    assert result is None or result is True, f"check after the edit failed ({result!r})"
+
+
+def full(segs: list[Segment]) -> list[tuple[object, ...]]:
+    """Everything about the segments, ids included, exact times."""
+    return [(s.id, s.class_name, s.start, s.end, s.origin, s.variation, s.gain_db, s.mode)
+            for s in segs]
+
+
 def roundtrip(doc: Document, cmd, check_after) -> None:  # type: ignore[no-untyped-def]
-    """do -> check, undo -> state as before, redo -> check again."""
-    before = key(doc.segments)
+    """do -> check, undo -> state exactly as before, redo -> exactly as after, check again."""
+    before = full(doc.segments)
     cmd.do(doc)
-    check_after()
-    after = key(doc.segments)
+    checked(check_after)
+    after = full(doc.segments)
     cmd.undo(doc)
-    assert key(doc.segments) == before
+    assert full(doc.segments) == before
     cmd.do(doc)
-    assert key(doc.segments) == after
-    check_after()
+    assert full(doc.segments) == after
+    checked(check_after)
+
+
+def test_roundtrip_fails_when_the_check_says_false() -> None:
+    doc = Document()
+    with pytest.raises(AssertionError):
+        roundtrip(doc, AddSegment(Segment("fire", 1.0, 2.0)), lambda: False)
 
 
 def test_snap() -> None:
@@ -87,13 +105,17 @@ def test_delete_manual_removes_it_and_mute_removes_mute() -> None:
     assert doc.segments == [] and cmd.name == "Remove mute"
 
 
-def test_delete_manual_over_autos_keeps_them_away() -> None:
+def test_delete_manual_over_autos_leaves_no_mute_and_autos_come_back() -> None:
     doc = make_doc(k=0.5)
     auto = first_auto(doc)
-    draw = Segment("cheer", auto.start, auto.end, origin="manual")  # overwrites the auto
+    draw = Segment(auto.class_name, auto.start, auto.end, origin="manual")  # overwrites the auto
     AddSegment(draw).do(doc)
+    assert not any(s.origin == "auto" and s.overlaps(auto.start, auto.end)
+                   and s.class_name == auto.class_name for s in doc.segments)
     DeleteSegment(draw.id).do(doc)
-    assert not any(s.origin == "auto" and s.overlaps(auto.start, auto.end) for s in doc.segments)
+    assert not [s for s in doc.segments if s.origin == "mute"]
+    back = [s for s in doc.segments if s.overlaps(auto.start, auto.end) and s.class_name == auto.class_name]
+    assert [(s.start, s.end, s.origin) for s in back] == [(auto.start, auto.end, "auto")]
 
 
 def test_edited_auto_becomes_manual_and_survives_params() -> None:
@@ -106,9 +128,11 @@ def test_edited_auto_becomes_manual_and_survives_params() -> None:
         edited = doc.find(auto.id)
         assert edited is not None and edited.origin == "manual"
         assert (edited.start, edited.end) == (auto.start, new_end)
-        # the trimmed-off tail does not reappear as an auto: it is muted
-        assert [(s.start, s.end) for s in doc.segments if s.origin == "mute"] == [(new_end, auto.end)]
-        assert not any(s.origin == "auto" and s.overlaps(auto.start, auto.end) for s in doc.segments)
+        # the trimmed-off tail does not reappear as an auto: it is muted, for this class
+        assert [(s.class_name, s.start, s.end) for s in doc.segments if s.origin == "mute"] == [
+            (auto.class_name, new_end, auto.end)]
+        assert not any(s.origin == "auto" and s.class_name == auto.class_name
+                       and s.overlaps(auto.start, auto.end) for s in doc.segments)
 
     roundtrip(doc, cmd, check)
     assert cmd.name == "Trim effect"
@@ -130,12 +154,111 @@ def test_move_and_relabel() -> None:
         EditSegment(seg.id, start=7.0).do(doc)
 
 
-def test_relabel_auto_in_place_needs_no_mute() -> None:
+def test_move_earlier_keeps_exact_times() -> None:
+    doc = Document()
+    seg = Segment("fire", 5.0, 6.5, origin="manual")
+    doc.replace_segments(add=[seg])
+    roundtrip(doc, EditSegment(seg.id, start=1.25, end=2.75),
+              lambda: [(s.id, s.start, s.end) for s in doc.segments] == [(seg.id, 1.25, 2.75)])
+    roundtrip(doc, EditSegment(seg.id, start=0.5),  # trim the start earlier
+              lambda: [(s.start, s.end) for s in doc.segments] == [(0.5, 2.75)])
+    roundtrip(doc, EditSegment(seg.id, start=-3.0, end=-1.0 + 2.0),  # clamped at 0, not refused
+              lambda: [(s.start, s.end) for s in doc.segments] == [(0.0, 1.0)])
+
+
+def test_move_auto_earlier_mutes_only_what_it_vacated() -> None:
+    from tests.core.test_document import runs_doc
+
+    doc = runs_doc("." * 30 + "f" * 20 + "." * 30)  # fire 3-5 s at 10 fps
+    auto = doc.segments[0]
+    EditSegment(auto.id, start=2.0, end=4.0).do(doc)
+    assert key(doc.segments) == [("fire", 2.0, 4.0, "manual"), ("fire", 4.0, 5.0, "mute")]
+    assert doc.find(auto.id).start == 2.0  # type: ignore[union-attr]
+
+
+def test_relabel_auto_mutes_its_old_class_over_its_range() -> None:
     doc = make_doc(k=0.5)
     auto = first_auto(doc)
-    EditSegment(auto.id, class_name="helicopter").do(doc)
-    assert doc.find(auto.id) == auto.with_(class_name="helicopter", origin="manual")
-    assert not [s for s in doc.segments if s.origin == "mute"]
+    cmd = EditSegment(auto.id, class_name="helicopter")
+
+    def check() -> None:
+        assert doc.find(auto.id) == auto.with_(class_name="helicopter", origin="manual")
+        assert [(s.class_name, s.start, s.end) for s in doc.segments if s.origin == "mute"] == [
+            (auto.class_name, auto.start, auto.end)]
+
+    roundtrip(doc, cmd, check)
+
+
+def test_edits_shorter_than_a_frame_are_refused_and_change_nothing() -> None:
+    doc = make_doc(k=0.5)
+    frame = doc.frame_duration
+    seg = Segment("fire", 2.0, 3.0, origin="manual")
+    AddSegment(seg).do(doc)
+    before = full(doc.segments)
+    for cmd in (AddSegment(Segment("cheer", 1.0, 1.0 + 0.5 * frame)),
+                EditSegment(seg.id, end=2.0 + 0.9 * frame),
+                EditSegment(seg.id, start=3.0 - 1e-7),
+                EditSegment(seg.id, start=5.0, end=5.0 + 1e-9),
+                SplitSegment(seg.id, 2.0 + 1e-12),
+                SplitSegment(seg.id, 3.0 - 0.5 * frame)):
+        with pytest.raises(ValueError):
+            cmd.do(doc)
+        assert full(doc.segments) == before
+    # exactly one frame is fine
+    roundtrip(doc, SplitSegment(seg.id, 2.0 + frame), lambda: [
+        (s.start, s.end) for s in doc.segments if s.origin == "manual"] == [(2.0, 2.0 + frame),
+                                                                              (2.0 + frame, 3.0)])
+
+
+def test_split_at_an_analysis_frame_edge_is_refused() -> None:
+    """The demo's lightning at 35.333333 s: the decoder's timestamps are rounded to the
+    microsecond, the snapped playhead (848 / 24 s) lies a third of a microsecond inside."""
+    import numpy as np
+
+    from tests.core.test_document import runs_doc
+
+    fps = 24.0
+    spec = "." * 848 + "f" * 96 + "." * 56
+    doc = runs_doc(spec, fps=fps, times=np.round(np.arange(len(spec)) / fps, 6))
+    auto = next(s for s in doc.segments if s.class_name == "fire")
+    assert auto.start == 35.333333
+    first, last = snap(35.333333, doc.frame_duration), snap(39.333333, doc.frame_duration)
+    assert auto.start < first < auto.start + 1e-6 and auto.end - 1e-6 < last < auto.end
+    for t in (first, last):
+        with pytest.raises(ValueError, match="less than one frame"):
+            SplitSegment(auto.id, t).do(doc)
+        assert [s.class_name for s in doc.segments] == ["fire"] and doc.segments[0] is auto
+    roundtrip(doc, SplitSegment(auto.id, snap(37.0, doc.frame_duration)),
+              lambda: [s.origin for s in doc.segments] == ["manual", "manual"])
+
+
+def test_composite_refused_part_leaves_nothing_done() -> None:
+    doc = Document()
+    a = Segment("fire", 1.0, 2.0, origin="manual")
+    b = Segment("cheer", 1.0, 3.0, origin="manual")
+    doc.replace_segments(add=[a, b])
+    before = full(doc.segments)
+    comp = CompositeCommand("Split effects", [SplitSegment(b.id, 1.5), SplitSegment(a.id, 1.99)])
+    with pytest.raises(ValueError):
+        comp.do(doc)
+    assert full(doc.segments) == before
+
+
+def test_redo_after_a_recompute_replays_exactly() -> None:
+    doc = make_doc(k=0.5)
+    manual = Segment("fire", 2.0, 4.0, origin="manual")
+    AddSegment(manual).do(doc)
+    auto = first_auto(doc)
+    for cmd in (SplitSegment(manual.id, 3.0), EditSegment(auto.id, end=auto.end - 0.2),
+                DeleteSegment(auto.id)):
+        cmd.do(doc)
+        done = [s for s in full(doc.segments) if s[4] != "auto"]
+        cmd.undo(doc)
+        SetParams(k=1.5).do(doc)  # autos recomputed: the auto's id may be gone
+        cmd.do(doc)  # redo
+        assert [s for s in full(doc.segments) if s[4] != "auto"] == done
+        cmd.undo(doc)
+        doc.set_params(k=0.5)
 
 
 def test_split() -> None:
