@@ -3,7 +3,7 @@
 bundle.json (DESIGN.md section 4):
     {"format": "sfxstudio-model", "version": 1, "name", "kind": "keras",
      "classes": [names in output order, including "otherwise"], "input_size": [w, h],
-     "preprocessing": "resnet_v2" | "mobilenet_v3" | "efficientnet" | "unit" | "raw",
+     "preprocessing": "resnet_v2" | "mobilenet_v3" | "efficientnet" | "efficientnet_lite" | "unit" | "raw",
      "preprocessing_in_model": true, "backbone", "weights_source", "embedding_layer",
      "supported_classes" (optional), "description", "training": {...}, "parent" (optional)}
 
@@ -42,7 +42,7 @@ KINDS = ("keras", "imagenet_mapped")  # imagenet_mapped: see sfxstudio.ml.imagen
 VERSION = 1
 BUNDLE_JSON = "bundle.json"
 MODEL_FILE = "model.keras"
-PREPROCESSING = ("resnet_v2", "mobilenet_v3", "efficientnet", "unit", "raw")
+PREPROCESSING = ("resnet_v2", "mobilenet_v3", "efficientnet", "efficientnet_lite", "unit", "raw")
 
 
 def _validate_meta(meta: Any, where: Path) -> dict[str, Any]:
@@ -106,6 +106,8 @@ def _preprocess_outside(x: Any, prep: str) -> Any:
         mean = np.array([0.485, 0.456, 0.406], np.float32) * 255.0
         std = np.array([0.229, 0.224, 0.225], np.float32) * 255.0
         return (x - mean) / std
+    if prep == "efficientnet_lite":  # EfficientNet-Lite0 (sfxstudio.ml.efficientnet_lite)
+        return (x - 127.0) / 128.0
     return x
 
 
