@@ -214,6 +214,7 @@ def _render_loop(x: np.ndarray, length: int, attrs: SoundAttributes, rate: int,
 # Above this many overlapping hits per output sample, summing copies of the sound costs more
 # than an FFT overlap-add; below it the direct sum is cheap (linear) and exact.
 RETRIGGER_DIRECT_OVERLAP = 16
+RETRIGGER_FFT_CHUNK = 1 << 20  # output samples per FFT pass (at least 8 sound lengths)
 
 
 def _render_retrigger(x: np.ndarray, length: int, attrs: SoundAttributes, rate: int,
@@ -240,20 +241,26 @@ def _retrigger_direct(x: np.ndarray, length: int, offs: np.ndarray) -> np.ndarra
 def _retrigger_fft(x: np.ndarray, length: int, offs: np.ndarray) -> np.ndarray:
     """The same sum as _retrigger_direct as a convolution of the hit train with the sound.
 
-    Overlap-add FFT convolution costs O((length + n) log n) however many hits overlap. Computed
-    in float64 (then rounded once to float32), so it agrees with the direct float32 sum to
-    float32 rounding; the FFT's round-off floor (~1e-16 of the level) lies far below one
-    float32 step of any audible sample.
+    Overlap-add FFT convolution costs O((length + n) log n) however many hits overlap. It runs
+    over output chunks of a few times the sound's length, so temporaries stay bounded by the
+    chunk, not the effect. Computed in float64 and rounded once to float32, it agrees with the
+    direct float32 sum to float32 rounding; the FFT's round-off floor (~1e-16 of the level)
+    lies far below one float32 step of any audible sample.
     """
     from scipy.signal import oaconvolve
 
-    train = np.bincount(offs, minlength=length).astype(np.float64)
-    block = np.empty((length, 2), dtype=np.float32)
     n = min(x.shape[0], length)
-    same = bool(np.array_equal(x[:, 0], x[:, 1]))
-    for ch in range(1 if same else 2):
-        y = oaconvolve(train, x[:n, ch].astype(np.float64), mode="full")[:length]
-        block[:, ch] = y
+    block = np.empty((length, 2), dtype=np.float32)
+    same = bool(np.array_equal(x[:n, 0], x[:n, 1]))
+    kernels = [x[:n, ch].astype(np.float64) for ch in range(1 if same else 2)]
+    chunk = max(8 * n, RETRIGGER_FFT_CHUNK)
+    for a in range(0, length, chunk):
+        b = min(a + chunk, length)
+        lo = max(0, a - (n - 1))  # hits up to n-1 samples before the chunk still sound in it
+        i, j = np.searchsorted(offs, [lo, b])
+        train = np.bincount(offs[i:j] - lo, minlength=b - lo).astype(np.float64)
+        for ch, kernel in enumerate(kernels):
+            block[a:b, ch] = oaconvolve(train, kernel, mode="full")[a - lo : b - lo]
     if same:
         block[:, 1] = block[:, 0]
     return block
@@ -354,7 +361,8 @@ def _mix_into(out: np.ndarray, placements: Iterable[Placement], rate: int, cache
             continue
         s0, block = r
         view = out[s0 : s0 + block.shape[0]]
-        np.add(view, block, out=view)
+        with np.errstate(over="ignore"):  # an overflow becomes inf, which the guards clear
+            np.add(view, block, out=view)
 
 
 def render_mix(placements: Sequence[Placement], duration: float, rate: int = SAMPLE_RATE,
