@@ -18,7 +18,7 @@ from sfxstudio.analysis import auto_segments, top_labels
 from sfxstudio.core.classes import OTHERWISE, SoundAttributes
 from sfxstudio.core.errors import BadInputError, Cancelled, SfxError
 from sfxstudio.core.project import AnalysisCache, AnalysisParams, Project
-from sfxstudio.core.segments import Segment, merge_segments
+from sfxstudio.core.segments import Segment, merge_segments, min_frame_length
 
 CancelFn = Callable[[], bool]
 
@@ -175,12 +175,13 @@ def compute_auto_segments(cache: AnalysisCache, params: AnalysisParams) -> list[
 
 
 def resegment(project: Project) -> list[Segment]:
-    """Recompute automatic segments from the cache, keeping every manual and mute range."""
+    """Recompute automatic segments from the cache, keeping every manual and mute range
+    (each clips the automatic effects of its own class; fragments under one frame go)."""
     if project.analysis is None:
         return list(project.segments)
     autos = compute_auto_segments(project.analysis, project.params)
     project.segments = merge_segments(autos, project.manual_segments(),
-                                      min_length=0.5 * project.analysis.frame_duration)
+                                      min_length=min_frame_length(project.analysis.frame_duration))
     return project.segments
 
 

@@ -28,6 +28,7 @@ from sfxstudio.core.commands import (
     DeleteSegment,
     EditSegment,
     SplitSegment,
+    can_split,
     snap,
 )
 from sfxstudio.core.segments import Segment
@@ -413,14 +414,18 @@ class EffectLanes(QWidget):
 
     def split_at_playhead(self) -> None:
         """Split the selected effect at the playhead; with no effect selected (or the playhead
-        outside it), split every effect under the playhead, as one undo step."""
+        outside it), split every effect under the playhead, as one undo step.
+
+        Effects where the playhead is less than a frame from an edge are left whole (a split
+        there would make a sliver); when the selected one is such, the refusal is shown."""
         t = snap(self.playhead_time(), self.frame())
         doc = self.model.document
         sel = doc.find(self._selected) if self._selected is not None else None
         if sel is not None and sel.start < t < sel.end:
-            targets = [sel]
+            targets = [sel]  # a split too near its edge is refused with a message
         else:
-            targets = [s for s in doc.segments if s.origin != "mute" and s.start < t < s.end]
+            targets = [s for s in doc.segments
+                       if s.origin != "mute" and can_split(s, t, doc.min_length)]
         if not targets:
             return
         cmds = [SplitSegment(s.id, t) for s in targets]
@@ -433,7 +438,7 @@ class EffectLanes(QWidget):
         if seg is not None:
             menu.addAction("Delete", lambda: (self.select(seg.id), self.delete_selected()))
             split = menu.addAction("Split at playhead", self.split_at_playhead)
-            split.setEnabled(seg.start < self.playhead_time() < seg.end)
+            split.setEnabled(can_split(seg, snap(self.playhead_time(), self.frame()), doc.min_length))
             if seg.origin != "mute":
                 sub = menu.addMenu("Change class")
                 for c in doc.classes.effect_classes():

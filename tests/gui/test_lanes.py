@@ -156,8 +156,15 @@ def test_delete_key_split_and_context_menu(lanes: EffectLanes, qtbot) -> None:  
         (seg.start, pytest.approx(seg.start + 0.48)), (pytest.approx(seg.start + 0.48), seg.end)]
     lanes.setFocus()
     QTest.keyClick(lanes, Qt.Key.Key_Delete)
-    assert doc.find(seg.id) is None and lanes.selected_id() is None
-    assert [s.origin for s in doc.segments if s.overlaps(seg.start, seg.start + 0.48)] == ["mute"]
+    assert lanes.selected_id() is None
+    # the deleted half was manual: no mute, the automatic effect of its class comes back there
+    # (the same effect, with its id)
+    back = doc.find(seg.id)
+    assert back is not None and (back.origin, back.start) == ("auto", seg.start)
+    assert back.end == pytest.approx(seg.start + 0.48)
+    assert [s.id for s in doc.segments if s.class_name == seg.class_name
+            and s.overlaps(seg.start, seg.start + 0.48)] == [seg.id]
+    assert not [s for s in doc.segments if s.origin == "mute"]
     stack.undo()
     stack.undo()
     assert doc.find(seg.id) == seg
@@ -173,6 +180,36 @@ def test_delete_key_split_and_context_menu(lanes: EffectLanes, qtbot) -> None:  
     stack.undo()
     stack.undo()
     assert doc.find(seg.id) == seg
+
+
+def test_split_at_playhead_never_leaves_a_sliver(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The playhead snaps (1/25 s grid, no analysis) to 35.36 s, two thirds of a frame into an
+    effect that starts at 35.333333 s: splitting the selected effect there is refused with the
+    reason in editRefused (the status bar); without a selection it is left whole while the
+    other effect under the playhead is split, as one undo step."""
+    doc = make_document()
+    edge = Segment("lightning", 35.333333, 39.333333, origin="manual")
+    other = Segment("fire", 30.0, 40.0, origin="manual")
+    doc.replace_segments(add=[edge, other])
+    model = DocumentModel(doc)
+    widget = EffectLanes(model)
+    qtbot.addWidget(widget)
+    refused: list[str] = []
+    model.editRefused.connect(refused.append)
+    widget.set_playhead(35.35)
+    before = key(doc.segments)
+    widget.select(edge.id)
+    widget.split_at_playhead()
+    assert len(refused) == 1 and "less than one frame" in refused[0]
+    assert key(doc.segments) == before and model.undo_stack.count() == 0
+    menu = widget.build_context_menu(edge.id, "lightning")
+    assert not next(a for a in menu.actions() if a.text() == "Split at playhead").isEnabled()
+    widget.select(None)
+    widget.split_at_playhead()
+    assert key(doc.segments) == [("fire", 30.0, 35.36, "manual"),
+                                 ("lightning", 35.333333, 39.333333, "manual"),
+                                 ("fire", 35.36, 40.0, "manual")]
+    assert model.undo_stack.count() == 1 and len(refused) == 1
 
 
 def test_two_thousand_effects_stay_responsive(qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -202,7 +239,8 @@ def test_undo_restores_after_param_change(lanes: EffectLanes) -> None:
     lanes.delete_selected()
     before = key(model.document.segments)
     model.push(SetParams(threshold=0.2))
-    assert not any(s.origin == "auto" and s.overlaps(seg.start, seg.end) for s in model.document.segments)
+    assert not any(s.origin == "auto" and s.class_name == seg.class_name and s.overlaps(seg.start, seg.end)
+                   for s in model.document.segments)
     model.undo_stack.undo()
     assert key(model.document.segments) == before
     model.undo_stack.undo()
