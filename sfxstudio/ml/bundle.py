@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from sfxstudio.core import validate
 from sfxstudio.core.atomic import atomic_write_text
 from sfxstudio.core.classes import OTHERWISE
 from sfxstudio.core.errors import BadInputError, ExportError
@@ -45,54 +46,179 @@ MODEL_FILE = "model.keras"
 PREPROCESSING = ("resnet_v2", "mobilenet_v3", "efficientnet", "efficientnet_lite", "unit", "raw")
 
 
-def _validate_meta(meta: Any, where: Path) -> dict[str, Any]:
-    """Check bundle.json's content; every problem is a BadInputError naming the file."""
-    if not isinstance(meta, dict):
-        raise BadInputError(where, "is not a JSON object")
-    if meta.get("format") != FORMAT:
+# Bounds on what bundle.json may ask for: a bundle is a file people share, and no field may
+# make us allocate or loop in proportion to an untrusted number.
+MAX_BUNDLE_JSON_BYTES = 16 << 20
+MAX_CLASSES = 1000
+MIN_INPUT_SIDE, MAX_INPUT_SIDE = 8, 2048
+MAX_MODEL_VERSION = 1_000_000
+MAX_TEXT = 100_000  # description, weights_source...
+# model.keras: the archive may unpack to at most this much (ResNet152V2 is ~240 MB), and its
+# config.json (the layer graph, read before Keras sees the file) to at most this much.
+MAX_MODEL_UNPACKED_BYTES = 8 << 30
+MAX_MODEL_CONFIG_BYTES = 64 << 20
+MAX_EMBEDDING = 1 << 16  # values per frame kept in the analysis
+_MESSAGE_LIMIT = 200
+
+
+def one_line(text: str, limit: int = _MESSAGE_LIMIT) -> str:
+    """The first line of a (library's) message, clipped: errors the user sees are one short line."""
+    first = next((ln.strip() for ln in str(text).splitlines() if ln.strip()), "")
+    return first if len(first) <= limit else first[: limit - 3].rstrip() + "..."
+
+
+def _bad(where: Path | str, problem: str) -> BadInputError:
+    return BadInputError(where, one_line(problem))
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def parse_bundle_json(raw: bytes, where: Path) -> dict[str, Any]:
+    """bundle.json's bytes -> its validated content (BadInputError naming `where` otherwise)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _bad(where, f"is not UTF-8 text (byte {exc.start})") from None
+    try:
+        meta = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise _bad(
+            where, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    except ValueError as exc:  # NaN / Infinity
+        raise _bad(where, f"is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise _bad(where, "is not usable JSON (nested too deeply)") from None
+    return validate_meta(meta, where)
+
+
+def read_bundle_json(folder: str | Path) -> dict[str, Any]:
+    """The one reader of a bundle folder's bundle.json: read, parse and validate it.
+
+    Every problem is a one-line BadInputError naming the folder or bundle.json.
+    """
+    folder = Path(folder)
+    if not folder.exists():
+        raise BadInputError(folder, "model folder does not exist")
+    if not folder.is_dir():
         raise BadInputError(
-            where, f"is not an SFX Studio model (format is {meta.get('format')!r}, not {FORMAT!r})"
+            folder, f"is not a model folder (expected a folder with {BUNDLE_JSON} and {MODEL_FILE})"
         )
-    version = meta.get("version")
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise BadInputError(where, f"version must be an integer, not {version!r}")
+    path = folder / BUNDLE_JSON
+    if not path.exists():
+        raise BadInputError(path, "is missing; a model folder needs bundle.json and model.keras")
+    if not path.is_file():
+        raise BadInputError(path, "is not a file")
+    try:
+        size = path.stat().st_size
+        if size > MAX_BUNDLE_JSON_BYTES:
+            raise BadInputError(
+                path, f"is {size} bytes; a bundle.json is at most {MAX_BUNDLE_JSON_BYTES} bytes"
+            )
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise _bad(path, f"cannot be read ({exc.strerror or exc})") from None
+    return parse_bundle_json(raw, path)
+
+
+def _names(value: Any, field: str, max_len: int = MAX_CLASSES) -> list[str]:
+    """A list of unique safe names (ValueError naming the field and the value otherwise)."""
+    items = validate.array(value, field, max_len=max_len)
+    names = [validate.safe_name(v, f"{field}[{i}]") for i, v in enumerate(items)]
+    dupes = sorted({n for i, n in enumerate(names) if n in names[:i]}) if len(set(names)) < len(names) else []
+    if dupes:
+        raise ValueError(f"{field}: class names repeat: {', '.join(dupes)}")
+    return names
+
+
+def _model_version(value: Any, field: str) -> None:
+    if value is not None:
+        validate.integer(value, field, 1, MAX_MODEL_VERSION)
+
+
+def validate_meta(meta: Any, where: Path | str) -> dict[str, Any]:
+    """Check bundle.json's content: types, known values, finite numbers in range, bounded sizes.
+
+    Returns meta; every problem is a one-line BadInputError naming `where` ("field: problem").
+    """
+    try:
+        return _validate_meta(meta, where)
+    except ValueError as exc:
+        raise _bad(where, str(exc)) from None
+
+
+def _validate_meta(meta: Any, where: Path | str) -> dict[str, Any]:
+    if not isinstance(meta, dict):
+        raise _bad(where, f"is not a JSON object (it is a {type(meta).__name__})")
+    fmt = meta.get("format")
+    if fmt != FORMAT:
+        shown = fmt if isinstance(fmt, str | int | float | bool) or fmt is None else type(fmt).__name__
+        raise _bad(where, f"is not an SFX Studio model (format is {shown!r}, not {FORMAT!r})")
+    version = validate.integer(meta.get("version"), "version")
     if version > VERSION:
-        raise BadInputError(
+        raise _bad(
             where, f"was made by a newer SFX Studio (bundle version {version}, this one reads {VERSION})"
         )
     if version < 1:
-        raise BadInputError(where, f"unknown bundle version {version}")
+        raise _bad(where, f"version: unknown bundle version {version}")
     kind = meta.get("kind", "keras")
-    if kind not in KINDS:
-        raise BadInputError(where, f"model kind {kind!r} is not supported (one of {', '.join(KINDS)})")
+    if not isinstance(kind, str) or kind not in KINDS:
+        raise _bad(where, f"kind: model kind {kind!r} is not supported (one of {', '.join(KINDS)})")
     classes = meta.get("classes")
     if not isinstance(classes, list) or not classes:
-        raise BadInputError(where, "'classes' must be a non-empty list of class names")
-    if not all(isinstance(c, str) and c.strip() for c in classes):
-        raise BadInputError(where, "every class name in 'classes' must be a non-empty string")
-    dupes = sorted({c for c in classes if classes.count(c) > 1})
-    if dupes:
-        raise BadInputError(where, f"class names repeat: {', '.join(dupes)}")
-    if OTHERWISE not in classes:
-        raise BadInputError(where, f"'classes' must include {OTHERWISE!r} (frames with no effect)")
+        raise _bad(where, "classes: 'classes' must be a non-empty list of class names")
+    names = _names(classes, "classes")
+    if OTHERWISE not in names:
+        raise _bad(where, f"classes: 'classes' must include {OTHERWISE!r} (frames with no effect)")
+    if len(names) < 2:
+        raise _bad(where, "classes: a model needs at least one effect class besides 'otherwise'")
     size = meta.get("input_size")
-    if (
-        not isinstance(size, list)
-        or len(size) != 2
-        or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in size)
-    ):
-        raise BadInputError(where, f"'input_size' must be [width, height] in pixels, not {size!r}")
+    if not isinstance(size, list) or len(size) != 2:
+        raise _bad(where, f"input_size: 'input_size' must be [width, height] in pixels, not {size!r}")
+    for axis, v in zip(("width", "height"), size, strict=True):
+        validate.integer(v, f"input_size {axis}", MIN_INPUT_SIDE, MAX_INPUT_SIDE)
     prep = meta.get("preprocessing", "raw")
-    if prep not in PREPROCESSING:
-        raise BadInputError(
-            where, f"unknown preprocessing {prep!r}; expected one of {', '.join(PREPROCESSING)}"
+    if not isinstance(prep, str) or prep not in PREPROCESSING:
+        raise _bad(
+            where,
+            f"preprocessing: unknown preprocessing {prep!r}; expected one of {', '.join(PREPROCESSING)}",
         )
-    supported = meta.get("supported_classes")
-    if supported is not None and (not isinstance(supported, list) or not set(supported) <= set(classes)):
-        raise BadInputError(where, "'supported_classes' must be a list of names taken from 'classes'")
+    if "preprocessing_in_model" in meta:
+        validate.boolean(meta["preprocessing_in_model"], "preprocessing_in_model")
+    for key in ("supported_classes", "unsupported_classes"):
+        if meta.get(key) is not None:
+            listed = _names(meta[key], key)
+            outside = [n for n in listed if n not in names]
+            if outside:
+                raise _bad(
+                    where, f"{key}: '{key}' must be a list of names taken from 'classes', "
+                    f"not {outside[0]!r}"
+                )
     emb = meta.get("embedding_layer", "embedding")
-    if not isinstance(emb, str) or not emb:
-        raise BadInputError(where, "'embedding_layer' must be a layer name")
+    if not isinstance(emb, str) or not emb or len(emb) > 255:
+        raise _bad(where, f"embedding_layer: 'embedding_layer' must be a layer name, not {emb!r}")
+    for key in ("name", "backbone", "weights_source", "description", "created", "keras_version",
+                "mapping_source"):
+        if meta.get(key) is not None:
+            validate.text(meta[key], key, max_len=MAX_TEXT)
+    _model_version(meta.get("model_version"), "model_version")
+    training = meta.get("training")
+    if training is not None:
+        validate.obj(training, "training")
+        _model_version(training.get("model_version"), "training.model_version")
+    parent = meta.get("parent")
+    if parent is not None and not isinstance(parent, str):
+        validate.obj(parent, "parent")
+        _model_version(parent.get("model_version"), "parent.model_version")
+        for key in ("name", "path", "kind"):
+            if parent.get(key) is not None:
+                validate.text(parent[key], f"parent.{key}", max_len=MAX_TEXT)
+    elif isinstance(parent, str):
+        validate.text(parent, "parent", max_len=MAX_TEXT)
+    if kind == "imagenet_mapped":
+        validate.obj(meta.get("mapping"), "mapping")
     return meta
 
 
@@ -133,6 +259,22 @@ def traced_forward(net: Any, size: tuple[int, int], prepare: Any = None,
         return tf.cast(a, tf.float32), tf.cast(b, tf.float32)
 
     return _forward
+
+
+def model_io_shapes(model: Any, where: Path | str) -> tuple[list[tuple[Any, ...]], tuple[Any, ...]]:
+    """(the shapes of the model's outputs, the shape of its one input); BadInputError otherwise."""
+    try:
+        inputs = list(model.inputs)
+        outputs = [tuple(o.shape) for o in model.outputs]
+    except (AttributeError, TypeError, ValueError):
+        raise BadInputError(where, "is not a functional Keras model with known inputs and outputs") from None
+    if len(inputs) != 1:
+        raise BadInputError(where, f"the model takes {len(inputs)} inputs; it must take one (the frames)")
+    if not outputs or any(not all(d is None or isinstance(d, int) for d in o) for o in outputs):
+        raise BadInputError(where, "the model's outputs have no usable shape")
+    if any(len(o) < 2 or o[-1] is None for o in outputs):
+        raise BadInputError(where, f"the model's outputs {[o[1:] for o in outputs]} have no fixed width")
+    return outputs, tuple(inputs[0].shape)
 
 
 class ModelBundle:
@@ -184,26 +326,42 @@ class ModelBundle:
         from sfxstudio.ml import tf_setup
 
         where = self._where()
-        n_out = int(model.outputs[0].shape[-1])
+        outputs, shape = model_io_shapes(model, where)
+        if len(outputs) != 1:
+            raise BadInputError(
+                where, f"the model has {len(outputs)} outputs; a keras bundle has one (class probabilities)"
+            )
+        if len(outputs[0]) != 2:
+            raise BadInputError(
+                where, f"the model's output {outputs[0][1:]} is not one row of class probabilities")
+        n_out = outputs[0][-1]
         if n_out != len(self.class_names):
             raise BadInputError(
                 where, f"the model has {n_out} outputs but bundle.json names {len(self.class_names)} classes"
             )
-        shape = tuple(model.inputs[0].shape)
         w, h = self.input_size
         if len(shape) != 4 or shape[3] != 3 or (shape[1], shape[2]) not in ((h, w), (None, None)):
             raise BadInputError(where, f"the model's input {shape[1:]} does not match input_size {w}x{h} RGB")
         emb_name = self.meta.get("embedding_layer", "embedding")
         try:
             emb_layer = model.get_layer(emb_name)
-        except ValueError:
+            emb_shape = tuple(emb_layer.output.shape)
+        except (ValueError, AttributeError):
             raise BadInputError(
                 where, f"the model has no layer named {emb_name!r} (embedding_layer)"
             ) from None
+        if len(emb_shape) != 2 or not isinstance(emb_shape[1], int) or not 1 <= emb_shape[1] <= MAX_EMBEDDING:
+            raise BadInputError(
+                where, f"the embedding layer {emb_name!r} gives {emb_shape[1:]}, not one vector per frame"
+            )
         # One forward pass gives both outputs: the embedding is what "learn from my corrections"
         # trains on, and running the model twice would halve analysis speed.
-        self._predictor = keras.Model(model.inputs, [model.outputs[0], emb_layer.output])
-        self.embedding_dim = int(emb_layer.output.shape[-1])
+        try:
+            self._predictor = keras.Model(model.inputs, [model.outputs[0], emb_layer.output])
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise _bad(where, f"the embedding layer {emb_name!r} cannot be read beside the output "
+                              f"({one_line(str(exc), 80)})") from None
+        self.embedding_dim = int(emb_shape[1])
         # XLA fuses the backbone's ops on a GPU; on a CPU it compiles slowly and gains little.
         self._forward: Any = traced_forward(
             self._predictor, (w, h), prepare=self._prepare, jit=tf_setup.using_gpu())
@@ -285,33 +443,15 @@ class ModelBundle:
         from sfxstudio.ml import lite
 
         folder = Path(folder)
-        if not folder.exists():
-            raise BadInputError(folder, "model folder does not exist")
-        if not folder.is_dir():
-            raise BadInputError(
-                folder, f"is not a model folder (expected a folder with {BUNDLE_JSON} and {MODEL_FILE})"
-            )
-        meta_path = folder / BUNDLE_JSON
+        meta = read_bundle_json(folder)
         model_path = folder / MODEL_FILE
-        if not meta_path.is_file():
-            raise BadInputError(meta_path, "is missing; a model folder needs bundle.json and model.keras")
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            raise BadInputError(meta_path, f"cannot be read ({exc})") from exc
-        except json.JSONDecodeError as exc:
-            raise BadInputError(
-                meta_path, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-            ) from exc
-        meta = _validate_meta(meta, meta_path)
         use = lite.resolve_runtime(runtime)
         if meta.get("kind") == "imagenet_mapped":
             from sfxstudio.ml.imagenet import ImagenetMappedBundle, check_imagenet_meta
 
             check_imagenet_meta(folder, meta)
             cls = ImagenetMappedBundle
-        if not model_path.is_file():
-            raise BadInputError(model_path, "is missing; a model folder needs bundle.json and model.keras")
+        check_model_file(model_path)
         if use == "lite":
             # Cached conversion: no Keras model to build (ResNet152V2: ~1.5 s instead of ~12 s).
             key = lite.compiled_key(model_path, meta)
@@ -330,7 +470,7 @@ class ModelBundle:
     @classmethod
     def from_model(cls, model: Any, meta: dict[str, Any]) -> ModelBundle:
         """An in-memory bundle (e.g. right after training), checked like a loaded one."""
-        meta = _validate_meta(dict(meta), Path("bundle.json"))
+        meta = validate_meta(dict(meta), Path("bundle.json"))
         return cls(None, meta, model)
 
     # --- properties -----------------------------------------------------------------------
@@ -394,35 +534,130 @@ class ModelBundle:
             frames = np.clip(np.rint(resized.numpy()), 0, 255).astype(np.uint8)
         elif frames.dtype != np.uint8:
             frames = np.clip(np.rint(frames), 0, 255).astype(np.uint8)
-        with self._lock:
-            probs, emb = self._forward(frames)
-        return np.asarray(probs), np.asarray(emb)
+        probs, emb = self._run(frames)
+        return probs, emb
+
+    def _run(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The forward pass on uint8 frames at input_size; a model that fails or gives
+        non-finite numbers is a bad model file (BadInputError naming it), not a crash."""
+        try:
+            with self._lock:
+                out0, emb = self._forward(frames)
+            out0, emb = np.asarray(out0), np.asarray(emb)
+        except (BadInputError, MemoryError):
+            raise
+        except Exception as exc:  # TensorFlow and LiteRT raise many types
+            problem = f"failed to run ({type(exc).__name__}: {one_line(str(exc), 120)})"
+            raise _bad(self._where(), problem) from None
+        if not (np.isfinite(out0).all() and np.isfinite(emb).all()):
+            raise BadInputError(self._where(), "gives numbers that are not finite (NaN or infinity); "
+                                               "its weights are damaged")
+        if out0.size and (out0.min() < -1e-3 or out0.max() > 1.0 + 1e-3):
+            raise BadInputError(self._where(), "gives values outside 0..1; its output is not probabilities")
+        return out0, emb
 
 
-def load_keras_model(path: Path) -> Any:
-    """keras.saving.load_model(safe_mode=True) with the errors turned into BadInputError."""
-    from sfxstudio.ml import tf_setup
+def check_model_file(path: Path) -> None:
+    """model.keras exists and is a non-empty regular file (BadInputError naming it otherwise)."""
+    if not path.exists():
+        raise BadInputError(path, "is missing; a model folder needs bundle.json and model.keras")
+    if not path.is_file():
+        raise BadInputError(path, "is not a file (a Keras model file was expected)")
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise _bad(path, f"cannot be read ({exc.strerror or exc})") from None
+    if size == 0:
+        raise BadInputError(path, "is empty (0 bytes); not a Keras model")
 
-    tf_setup.configure()  # threads and devices are fixed by TensorFlow's first op
-    import keras
 
+def _code_in_config(config: Any) -> str | None:
+    """What in a Keras config.json carries Python code ("a Lambda layer"...), or None.
+
+    Keras' safe_mode refuses these too; looking first gives a plain one-line reason instead of
+    Keras' message (which quotes the layer's whole config).
+    """
+    stack = [config]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            name = item.get("class_name")
+            if name in ("Lambda", "TFOpLambda"):
+                return "a Lambda layer"
+            if name == "__lambda__":
+                return "a Python lambda"
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
+
+
+def _inspect_archive(path: Path) -> None:
+    """Refuse, before Keras reads it, a .keras file that is damaged, too big or carries code."""
     if not zipfile.is_zipfile(path):
         raise BadInputError(path, "is not a Keras model file (.keras files are zip archives)")
     try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+            names = {i.filename for i in infos}
+            if "config.json" not in names:
+                raise BadInputError(path, "is a zip archive but not a Keras model (it has no config.json)")
+            unpacked = sum(i.file_size for i in infos)
+            if unpacked > MAX_MODEL_UNPACKED_BYTES:
+                raise BadInputError(
+                    path, f"unpacks to {unpacked} bytes; at most {MAX_MODEL_UNPACKED_BYTES} are allowed"
+                )
+            if z.getinfo("config.json").file_size > MAX_MODEL_CONFIG_BYTES:
+                raise BadInputError(path, "has a config.json too large for a model description")
+            raw = z.read("config.json")
+    except BadInputError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
+            NotImplementedError, RuntimeError) as exc:  # damaged, encrypted, odd compression
+        problem = f"is a damaged zip archive ({type(exc).__name__}: {one_line(str(exc), 100)})"
+        raise _bad(path, problem) from None
+    try:
+        config = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        problem = f"has a damaged config.json ({type(exc).__name__}: {one_line(str(exc), 100)})"
+        raise _bad(path, problem) from None
+    if not isinstance(config, dict):
+        raise BadInputError(path, "has a config.json that is not a JSON object; not a Keras model")
+    code = _code_in_config(config)
+    if code:
+        raise BadInputError(path, f"contains code ({code}); refused")
+
+
+def _keras_error(path: Path, exc: BaseException) -> BadInputError:
+    """One line for whatever Keras raised while loading (its messages quote whole configs)."""
+    import re
+
+    text = str(exc)
+    found = re.search(r"Could not (?:locate|deserialize) (?:class |function )?'([^']{1,120})'", text)
+    if found:
+        return _bad(path, f"uses an unknown layer or object {found.group(1)!r} "
+                          "(custom code is never loaded); refused")
+    if "safe_mode" in text or "lambda" in text.lower():
+        return _bad(path, "contains code (refused by safe mode); refused")
+    return _bad(path, f"cannot be loaded as a Keras model ({type(exc).__name__}: {one_line(text, 120)})")
+
+
+def load_keras_model(path: Path) -> Any:
+    """keras.saving.load_model(safe_mode=True) with every failure one BadInputError line."""
+    from sfxstudio.ml import tf_setup
+
+    path = Path(path)
+    check_model_file(path)
+    _inspect_archive(path)
+    tf_setup.configure()  # threads and devices are fixed by TensorFlow's first op
+    import keras
+
+    try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
-    except ValueError as exc:
-        text = str(exc)
-        if "safe_mode" in text or "Lambda" in text:
-            raise BadInputError(
-                path,
-                "contains code (a Lambda layer) and cannot be loaded safely; "
-                "rebuild it without Lambda layers",
-            ) from exc
-        raise BadInputError(
-            path, f"is not a valid Keras model ({text.splitlines()[0] if text else exc!r})"
-        ) from exc
+    except MemoryError:
+        raise
     except Exception as exc:  # zip/h5/deserialisation errors come in many types
-        raise BadInputError(path, f"cannot be loaded as a Keras model ({type(exc).__name__}: {exc})") from exc
+        raise _keras_error(path, exc) from None
 
 
 def save_bundle(

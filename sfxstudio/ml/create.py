@@ -7,30 +7,49 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from sfxstudio.core import validate
 from sfxstudio.core.classes import OTHERWISE, default_classes, load_classes
-from sfxstudio.core.errors import BadInputError
+from sfxstudio.core.errors import BadInputError, warn
+
+MAX_CLASS_FILE_BYTES = 1 << 20
 
 
 def read_class_names(spec: str | None) -> list[str]:
     """Class names from a JSON list, a classes.json file, or the 21 defaults when None."""
+    from sfxstudio.ml.bundle import MAX_CLASSES, one_line
+
     if spec is None:
         return default_classes().names
     path = Path(spec)
     try:
+        if path.is_dir():
+            raise BadInputError(path, "is a folder, not a class list")
+        if path.stat().st_size > MAX_CLASS_FILE_BYTES:
+            raise BadInputError(path, f"is larger than {MAX_CLASS_FILE_BYTES} bytes; not a class list")
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise BadInputError(path, f"cannot read the class list ({exc.strerror})") from exc
+    except UnicodeDecodeError:
+        raise BadInputError(path, "is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
-        raise BadInputError(path, f"not valid JSON ({exc})") from exc
+        where = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
+        raise BadInputError(path, f"not valid JSON ({where})") from None
+    except RecursionError:
+        raise BadInputError(path, "not usable JSON (nested too deeply)") from None
     if isinstance(data, dict) and "classes" in data:
         try:
             names = load_classes(path).names
         except (KeyError, TypeError, ValueError) as exc:
-            raise BadInputError(path, f"not a valid classes.json ({exc})") from exc
-    elif isinstance(data, list) and all(isinstance(n, str) and n for n in data):
-        names = list(data)
+            raise BadInputError(path, f"not a valid classes.json ({one_line(str(exc), 120)})") from None
+    elif isinstance(data, list):
+        names = data
     else:
         raise BadInputError(path, "expected a JSON list of class names or a classes.json")
+    try:
+        validate.array(names, "classes", max_len=MAX_CLASSES)
+        names = [validate.safe_name(n, f"class {i + 1}") for i, n in enumerate(names)]
+    except ValueError as exc:
+        raise BadInputError(path, one_line(str(exc))) from None
     if len(set(names)) != len(names):
         raise BadInputError(path, "class names repeat")
     if OTHERWISE not in names:
@@ -59,20 +78,25 @@ def create_bundle(backbone: str, out: str | Path, weights: str = "none", classes
 
 
 def find_bundles(folders: Iterable[Path] = ()) -> list[tuple[Path, dict[str, Any]]]:
-    """(folder, bundle.json) for every bundle directly inside the folders (default: models/)."""
+    """(folder, bundle.json) for every bundle directly inside the folders (default: models/).
+
+    A folder with a bundle.json that does not validate is reported as a warning line naming
+    the file (an error with --strict) and left out.
+    """
+    from sfxstudio.ml.bundle import BUNDLE_JSON, read_bundle_json
     from sfxstudio.paths import MODELS
 
     out = []
     for folder in list(folders) or [MODELS]:
-        candidates = [folder] if (folder / "bundle.json").is_file() else sorted(folder.glob("*/"))
+        folder = Path(folder)
+        candidates = [folder] if (folder / BUNDLE_JSON).exists() else sorted(folder.glob("*/"))
         for c in candidates:
-            meta_path = c / "bundle.json"
-            if not meta_path.is_file():
+            if not (c / BUNDLE_JSON).exists():
                 continue
             try:
-                meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError):
+                meta = read_bundle_json(c)
+            except BadInputError as exc:
+                warn(exc.path, f"{exc.problem}; not listed")
                 continue
-            if isinstance(meta, dict) and meta.get("format") == "sfxstudio-model":
-                out.append((c, meta))
+            out.append((c, meta))
     return out

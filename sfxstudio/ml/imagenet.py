@@ -32,8 +32,12 @@ from sfxstudio.core.errors import BadInputError
 from sfxstudio.ml.bundle import (
     BUNDLE_JSON,
     FORMAT,
+    MAX_EMBEDDING,
     VERSION,
     ModelBundle,
+    model_io_shapes,
+    one_line,
+    read_bundle_json,
     traced_forward,
     write_bundle_folder,
 )
@@ -119,8 +123,15 @@ def parse_map(data: Any, where: str | Path = "imagenet map") -> ImagenetMap:
 
     Every index must be 0..999 and its label must be the label at that index (so a table written
     against another label order is caught), no index may stand for two classes, and every key
-    must be one of our effect classes. BadInputError names the problem.
+    must be one of our effect classes. BadInputError names the problem in one short line.
     """
+    try:
+        return _parse_map(data, where)
+    except BadInputError as exc:
+        raise BadInputError(where, one_line(exc.problem)) from None
+
+
+def _parse_map(data: Any, where: str | Path) -> ImagenetMap:
     if not isinstance(data, dict) or data.get("format") != MAP_FORMAT:
         raise BadInputError(where, f"is not an ImageNet mapping table (format must be {MAP_FORMAT!r})")
     if data.get("version") != MAP_VERSION:
@@ -159,6 +170,8 @@ def parse_map(data: Any, where: str | Path = "imagenet map") -> ImagenetMap:
     notes = data.get("notes", {})
     if not isinstance(notes, dict):
         raise BadInputError(where, "'notes' must be an object {class: text}")
+    if any(not isinstance(v, str) for v in notes.values()):
+        raise BadInputError(where, "'notes' must map class names to text")
     # Classes the table does not mention are unsupported, as if listed with [].
     ordered = {c.name: classes.get(c.name, ()) for c in default_classes().effect_classes()}
     return ImagenetMap(ordered, {str(k): str(v) for k, v in notes.items()}, str(where))
@@ -354,14 +367,15 @@ class ImagenetMappedBundle(ModelBundle):
 
     def _check_model(self, model: Any) -> None:
         where = self._where()
-        if len(model.outputs) != 2 or int(model.outputs[0].shape[-1]) != N_IMAGENET:
+        outputs, shape = model_io_shapes(model, where)
+        if len(outputs) != 2 or outputs[0] != (None, N_IMAGENET) or len(outputs[1]) != 2 \
+                or not 1 <= outputs[1][1] <= MAX_EMBEDDING:
             raise BadInputError(
                 where, "is not an ImageNet-mapped model (expected outputs: 1000-way softmax, embedding)"
             )
-        self.embedding_dim = int(model.outputs[1].shape[-1])
+        self.embedding_dim = int(outputs[1][1])
         w, h = self.input_size
-        shape = tuple(model.inputs[0].shape)
-        if shape[1:3] != (h, w):
+        if len(shape) != 4 or shape[1:] != (h, w, 3):
             raise BadInputError(where, f"the model's input {shape[1:]} does not match input_size {w}x{h}")
         self._predictor = model
         self._forward = traced_forward(model, (w, h))
@@ -375,9 +389,7 @@ class ImagenetMappedBundle(ModelBundle):
         frames = self._as_input(frames)
         if frames.shape[0] == 0:
             return np.zeros((0, N_IMAGENET), np.float32), np.zeros((0, self.embedding_dim), np.float32)
-        with self._lock:
-            p, e = self._forward(frames)
-        return np.asarray(p), np.asarray(e)
+        return self._run(frames)
 
     def predict(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         p, e = self.predict_imagenet(frames)
@@ -401,13 +413,17 @@ class ImagenetMappedBundle(ModelBundle):
 
 
 def check_imagenet_meta(folder: str | Path, meta: dict[str, Any]) -> None:
-    """bundle.json fields an imagenet_mapped bundle needs beyond the common ones."""
-    folder = Path(folder)
+    """bundle.json fields an imagenet_mapped bundle needs beyond the common ones.
+
+    The mapping table is checked here, before the (large) model is loaded.
+    """
+    where = Path(folder) / BUNDLE_JSON
     if meta.get("kind") != KIND:
-        raise BadInputError(folder / BUNDLE_JSON, f"kind is {meta.get('kind')!r}, not {KIND!r}")
+        raise BadInputError(where, f"kind: {meta.get('kind')!r} is not {KIND!r}")
     for key in ("classes", "input_size", "mapping"):
         if key not in meta:
-            raise BadInputError(folder / BUNDLE_JSON, f"missing {key!r}")
+            raise BadInputError(where, f"{key}: missing")
+    parse_map(meta["mapping"], where)
 
 
 def load_imagenet_bundle(folder: str | Path, meta: dict[str, Any],
@@ -417,16 +433,11 @@ def load_imagenet_bundle(folder: str | Path, meta: dict[str, Any],
 
     check_imagenet_meta(folder, meta)
     bundle = ModelBundle.load(folder, runtime=runtime)
-    assert isinstance(bundle, ImagenetMappedBundle)
+    if not isinstance(bundle, ImagenetMappedBundle):
+        raise BadInputError(Path(folder) / BUNDLE_JSON, f"kind: not {KIND!r}")
     return bundle
 
 
 def load(folder: str | Path) -> ImagenetMappedBundle:
     """Read bundle.json and load (for callers that know the folder is an imagenet_mapped bundle)."""
-    folder = Path(folder)
-    meta_path = folder / BUNDLE_JSON
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise BadInputError(meta_path, f"cannot be read ({exc})") from exc
-    return load_imagenet_bundle(folder, meta)
+    return load_imagenet_bundle(folder, read_bundle_json(folder))

@@ -171,13 +171,13 @@ def discard(key: str) -> None:
 
 def cached_for_folder(folder: str | Path) -> bool:
     """Whether a bundle folder's model already has a cached conversion (False when unreadable)."""
+    from sfxstudio.ml.bundle import read_bundle_json
+
     folder = Path(folder)
     try:
-        meta = json.loads((folder / "bundle.json").read_text(encoding="utf-8"))
-        if not isinstance(meta, dict):
-            return False
+        meta = read_bundle_json(folder)
         return find_compiled(compiled_key(folder / "model.keras", meta)) is not None
-    except (OSError, ValueError):
+    except (OSError, ValueError, SfxError):
         return False
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
-import json
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -356,16 +355,9 @@ def _epoch(
 
 
 def _read_meta(folder: Path) -> dict[str, Any]:
-    path = folder / "bundle.json"
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BadInputError(path, "is missing; is this a model folder?") from None
-    except (OSError, ValueError) as exc:
-        raise BadInputError(path, f"cannot be read ({exc})") from exc
-    if not isinstance(meta, dict):
-        raise BadInputError(path, "is not a JSON object")
-    return meta
+    from sfxstudio.ml.bundle import read_bundle_json
+
+    return read_bundle_json(folder)
 
 
 def model_version(meta: dict[str, Any]) -> int:
