@@ -92,3 +92,50 @@ def test_cost_does_not_depend_on_k():
     assert a.shape == b.shape
     # generous bound; the real numbers are in bench/
     assert (t2 - t1) < 5 * (t1 - t0) + 0.05
+
+
+def test_probability_exactly_at_the_threshold_keeps_its_class():
+    """The rule is p < tau demotes: p == tau stays the class (binary fractions, exact in float32)."""
+    probs = np.array([[0.5, 0.25, 0.25], [0.25, 0.75, 0.0], [0.25, 0.375, 0.375], [0.5, 0.5, 0.0]])
+    # otherwise_id = 2; row 2 is a tie broken by argmax to class 1 (p = 0.375)
+    assert threshold_labels(probs, 0.5, 2).tolist() == [0, 1, 2, 0]
+    assert threshold_labels(probs, 0.75, 2).tolist() == [2, 1, 2, 2]
+    assert threshold_labels(probs, 0.375, 2).tolist() == [0, 1, 1, 0]
+    assert threshold_labels(probs, 0.5000001, 2).tolist() == [2, 1, 2, 2]
+
+
+def test_threshold_exactly_at_tau_through_auto_segments():
+    probs = np.zeros((10, 2), np.float32)
+    probs[:, 1] = 1.0
+    probs[3:7] = [0.5, 0.5]  # class 0 at exactly tau (argmax picks the first of a tie)
+    segs = auto_segments(probs, np.arange(10) / 10, 0.1, ["a", "otherwise"], 1, k=0.0, tau=0.5)
+    assert [(s.class_name, s.start, s.end) for s in segs] == [("a", 0.3, pytest.approx(0.7))]
+
+
+def test_mode_filter_radius_is_rounded_not_truncated():
+    """r = round(k * f_a): k * f_a = 1.6 gives r = 2 (int() would give 1)."""
+    fa = 10.0
+    labels = "aaa..aaa"  # a two-frame gap: r = 1 keeps it, r = 2 fills it
+    n = len(labels)
+    probs = np.zeros((n, 2), np.float32)
+    for j, ch in enumerate(labels):
+        probs[j] = [0.9, 0.1] if ch == "a" else [0.1, 0.9]
+    times = np.arange(n) / fa
+    assert round(0.16 * fa) == 2 and int(0.16 * fa) == 1
+    assert mode_filter(np.array([0, 0, 0, 1, 1, 0, 0, 0]), 1).tolist() == [0, 0, 0, 1, 1, 0, 0, 0]
+    filled = auto_segments(probs, times, 1 / fa, ["a", "otherwise"], 1, k=0.16, tau=0.5)
+    assert [(s.class_name, s.start, round(s.end, 9)) for s in filled] == [("a", 0.0, 0.8)]
+    kept = auto_segments(probs, times, 1 / fa, ["a", "otherwise"], 1, k=0.14, tau=0.5)  # 1.4 -> 1
+    assert [(s.class_name, s.start, round(s.end, 9)) for s in kept] == [("a", 0.0, 0.3), ("a", 0.5, 0.8)]
+
+
+def test_runs_at_or_after_the_video_end_are_dropped():
+    """A run whose clipped end is not after its start (frames at/after the duration) is empty."""
+    labels = np.array([1, 1, 0, 2, 2])
+    times = np.array([0.0, 0.5, 1.0, 1.5, 2.0])
+    assert segments_from_labels(labels, times, 0.5, otherwise_id=0, duration=1.5) == [(1, 0.0, 1.0)]
+    assert segments_from_labels(labels, times, 0.5, otherwise_id=0, duration=1.6) == [
+        (1, 0.0, 1.0), (2, 1.5, 1.6)]
+    probs = np.eye(3, dtype=np.float32)[labels]
+    segs = auto_segments(probs, times, 0.5, ["otherwise", "a", "b"], 0, k=0.0, tau=0.5, duration=1.5)
+    assert [(s.class_name, s.start, s.end) for s in segs] == [("a", 0.0, 1.0)]
