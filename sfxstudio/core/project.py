@@ -11,12 +11,18 @@ from typing import Any
 
 import numpy as np
 
+from sfxstudio.core import validate as v
 from sfxstudio.core.classes import SoundAttributes
 from sfxstudio.core.segments import Segment
 
 DEFAULT_K = 1.0  # seconds, the paper's mode-filter half width
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_ANALYSIS_FPS: float | None = None  # None = every frame
+
+
+def _plain(x: Any) -> Any:
+    """numpy scalars (np.float32 from a widget or an array) as Python numbers for the checks."""
+    return x.item() if isinstance(x, np.generic) else x
 
 
 @dataclass(frozen=True)
@@ -27,12 +33,12 @@ class AnalysisParams:
     model: str | None = None  # model bundle folder
 
     def __post_init__(self) -> None:
-        if self.k < 0:
-            raise ValueError("k must not be negative")
-        if not 0.0 <= self.threshold <= 1.0:
-            raise ValueError("threshold must be between 0 and 1")
-        if self.analysis_fps is not None and self.analysis_fps <= 0:
-            raise ValueError("analysis rate must be positive")
+        # Finite and in range: NaN passes `k < 0`, and a huge k or rate would size arrays.
+        object.__setattr__(self, "k", v.number(_plain(self.k), "k", 0.0, v.MAX_K))
+        object.__setattr__(self, "threshold", v.number(_plain(self.threshold), "threshold", 0.0, 1.0))
+        object.__setattr__(self, "analysis_fps", v.optional_number(
+            _plain(self.analysis_fps), "analysis rate", 0.0, v.MAX_ANALYSIS_FPS, lo_open=True))
+        object.__setattr__(self, "model", v.optional_text(self.model, "model"))
 
     def with_(self, **changes: Any) -> AnalysisParams:
         return replace(self, **changes)
@@ -42,12 +48,18 @@ class AnalysisParams:
                 "analysis_fps": self.analysis_fps, "model": self.model}
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> AnalysisParams:
+    def from_json(cls, d: Any) -> AnalysisParams:
+        """From a project file's "params" object; ValueError names the field and the value."""
+        d = v.obj(d, "params")
+        unknown = sorted(set(d) - {"k", "threshold", "analysis_fps", "model"})
+        if unknown:
+            raise ValueError(f"params: unknown field {unknown[0]!r}")
         fps = d.get("analysis_fps")
-        return cls(k=float(d.get("k", DEFAULT_K)),
-                   threshold=float(d.get("threshold", DEFAULT_THRESHOLD)),
-                   analysis_fps=None if fps in (None, "all") else float(fps),
-                   model=d.get("model"))
+        return cls(k=v.number(d.get("k", DEFAULT_K), "params: k", 0.0, v.MAX_K),
+                   threshold=v.number(d.get("threshold", DEFAULT_THRESHOLD), "params: threshold", 0.0, 1.0),
+                   analysis_fps=None if fps is None or fps == "all" else v.number(
+                       fps, "params: analysis_fps", 0.0, v.MAX_ANALYSIS_FPS, lo_open=True),
+                   model=v.optional_text(d.get("model"), "params: model"))
 
 
 @dataclass
@@ -88,8 +100,26 @@ class MixSettings:
     original_gain_db: float = 0.0
     effects_gain_db: float = 0.0
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Checked on every assignment (the CLI and the export dialog set them one at a time):
+        # a NaN gain turns the whole mix into full-scale DC.
+        if name in ("original_gain_db", "effects_gain_db"):
+            value = v.number(_plain(value), name, -v.MAX_GAIN_DB, v.MAX_GAIN_DB)
+        super().__setattr__(name, value)
+
     def to_json(self) -> dict[str, Any]:
         return {"original_gain_db": self.original_gain_db, "effects_gain_db": self.effects_gain_db}
+
+    @classmethod
+    def from_json(cls, d: Any) -> MixSettings:
+        d = v.obj(d, "mix")
+        unknown = sorted(set(d) - {"original_gain_db", "effects_gain_db"})
+        if unknown:
+            raise ValueError(f"mix: unknown field {unknown[0]!r}")
+        return cls(original_gain_db=v.number(d.get("original_gain_db", 0.0), "mix: original_gain_db",
+                                             -v.MAX_GAIN_DB, v.MAX_GAIN_DB),
+                   effects_gain_db=v.number(d.get("effects_gain_db", 0.0), "mix: effects_gain_db",
+                                            -v.MAX_GAIN_DB, v.MAX_GAIN_DB))
 
 
 @dataclass

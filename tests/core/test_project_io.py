@@ -120,6 +120,7 @@ def test_sidecar_is_not_pickle(tmp_path):
     p = _project(tmp_path)
     path = tmp_path / "a.sfxproj"
     save_project(p, path)
-    sidecar = tmp_path / "a.sfxproj.analysis.npz"
+    [sidecar] = tmp_path.glob("a.sfxproj.*.analysis.npz")
+    assert json.loads(path.read_text())["analysis"] == sidecar.name
     with np.load(sidecar, allow_pickle=False) as z:  # would raise if any array were pickled
         assert set(z.files) >= {"times", "probs", "embeddings", "class_names"}
