@@ -238,7 +238,7 @@ class SoundLibrary:
             return full
         # '\\' separators and drive letters count as separators too: a project may come from Windows.
         parts = text.replace("\\", "/").split("/")
-        drive = len(parts[0]) == 2 and parts[0][1] == ":"
+        drive = len(parts[0]) >= 2 and parts[0][1] == ":" and parts[0][0].isalpha()  # C:, c:x
         if ".." in parts or drive or text.startswith(("/", "\\")):
             raise OutsideLibraryError(text, f"is outside the sound library folder {root}")
         full = Path(os.path.normpath(root / p))
