@@ -189,6 +189,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         {"--wav": args.wav, "--mp4": args.mp4, "--json": args.json, "--project": args.project},
         [*protect("the input video", video), *protect("the model folder", args.model, is_folder=True),
          *protect("the sound library", library, is_folder=True), *_sidecars(project_path)])
+    from sfxstudio.media.library import SoundLibrary
+
+    sounds = SoundLibrary.load(library)  # a broken library.json fails now, not after the analysis
     params = AnalysisParams(k=args.k, threshold=args.threshold, analysis_fps=args.analysis_fps,
                             model=str(Path(args.model).resolve()))
     opts = pipeline.AnalyzeOptions(batch_size=args.batch_size, device=args.device, runtime=args.runtime)
@@ -196,7 +199,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     project = Project(video=str(video.resolve()), params=params,
                       library=str(Path(args.library).resolve()) if args.library else None, analysis=cache)
     pipeline.resegment(project)
-    write_outputs(project, wav=args.wav, mp4=args.mp4, json_path=args.json, project_path=args.project)
+    write_outputs(project, wav=args.wav, mp4=args.mp4, json_path=args.json, project_path=args.project,
+                  library=sounds)
     if args.project:
         save_project(project, args.project)
         print(f"project: {args.project}", file=sys.stderr)
@@ -218,7 +222,7 @@ def _sidecars(project_path: Path | None) -> list[Protected]:
 
 def write_outputs(project: Project, wav: str | None = None, mp4: str | None = None,
                   json_path: str | None = None, project_path: str | None = None,
-                  stems: str | None = None, otio: str | None = None) -> None:
+                  stems: str | None = None, otio: str | None = None, library: Any = None) -> None:
     from sfxstudio import pipeline
     from sfxstudio.core.atomic import atomic_write_text
 
@@ -231,7 +235,7 @@ def write_outputs(project: Project, wav: str | None = None, mp4: str | None = No
         return
     from sfxstudio.media import export
 
-    library = pipeline.load_library(project)
+    library = library if library is not None else pipeline.load_library(project)
     duration = project.analysis.duration if project.analysis else None
     mix = pipeline.render_project(project, library, duration=duration)
     if duration is None:
@@ -273,6 +277,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                             *protect("the project's video", project.video),
                             *protect("the sound library", project.library or SOUNDS, is_folder=True)],
                   folders=["--stems"])
+    _warn_unknown_classes(project, project_path)
     if args.original_gain is not None:
         project.mix.original_gain_db = args.original_gain
     if args.effects_gain is not None:
@@ -280,6 +285,16 @@ def cmd_export(args: argparse.Namespace) -> int:
     write_outputs(project, wav=args.wav, mp4=args.mp4, stems=args.stems, otio=args.otio,
                   project_path=args.project)
     return EXIT_OK
+
+
+def _warn_unknown_classes(project: Project, path: Path) -> None:
+    """A segment whose class neither the analysis nor the built-in class list knows: say so."""
+    from sfxstudio.core.classes import default_classes
+    from sfxstudio.core.errors import warn
+
+    known = set(project.analysis.class_names) if project.analysis else set(default_classes().names)
+    for name in sorted({s.class_name for s in project.segments} - known):
+        warn(path, f"effects of class {name!r}, which this project's model does not know")
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
