@@ -221,6 +221,19 @@ def decode_video_audio(path: str | Path, rate: int = SAMPLE_RATE) -> np.ndarray 
     return out
 
 
+def _wav_failure(exc: Exception, tmp: Path, size: int) -> str:
+    """libsndfile says only "System error." when the disk fills up; say what it was."""
+    import shutil
+
+    try:
+        free = shutil.disk_usage(tmp.parent).free
+    except OSError:
+        return str(exc)
+    if free < size:
+        return f"No space left on device: it needs about {size / 1e6:.1f} MB, {free / 1e6:.1f} MB are free"
+    return str(exc)
+
+
 def write_wav(path: str | Path, data: np.ndarray, rate: int = SAMPLE_RATE, subtype: str = "PCM_24") -> Path:
     """Write audio (n, channels) as WAV atomically; ExportError names the file on failure.
 
@@ -235,10 +248,19 @@ def write_wav(path: str | Path, data: np.ndarray, rate: int = SAMPLE_RATE, subty
     bytes_per = {"PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8}.get(subtype, 4)
     channels = 1 if x.ndim == 1 else x.shape[1]
     fmt = "RF64" if x.shape[0] * channels * bytes_per >= (1 << 32) - 1024 else "WAV"
+    if x.ndim not in (1, 2):
+        raise ExportError(path, f"cannot write WAV (audio must be (frames, channels), not shape {x.shape})")
     with atomic_path(path, suffix=".wav") as tmp:
         try:
             sf.write(str(tmp), x, rate, subtype=subtype, format=fmt)
+            # libsndfile can come up short without an error (a full disk on close): check what
+            # actually landed before it replaces the earlier file.
+            written = sf.info(str(tmp)).frames
         except (RuntimeError, sf.LibsndfileError, ValueError) as exc:
-            raise ExportError(path, f"cannot write WAV ({exc})") from exc
+            problem = _wav_failure(exc, tmp, x.size * bytes_per)
+            raise ExportError(path, f"cannot write WAV ({problem})") from exc
+        if written != x.shape[0]:
+            raise ExportError(path, f"cannot write WAV (only {written} of {x.shape[0]} frames were "
+                                    "written; is the disk full?)")
     return path
 

@@ -73,24 +73,59 @@ def export_wav(mix: np.ndarray, path: str | Path, duration: float, rate: int = S
 
 
 _UNSAFE = re.compile(r"[^\w.-]+")
+# Names Windows reserves for devices in any folder, with any extension ("NUL.wav" is NUL).
+_WINDOWS_DEVICES = frozenset({"con", "prn", "aux", "nul", "conin$", "conout$",
+                              *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10)),
+                              "com\u00b9", "com\u00b2", "com\u00b3", "lpt\u00b9", "lpt\u00b2", "lpt\u00b3"})
+_MAX_STEM_NAME = 120
+
+
+def stem_file_name(class_name: str) -> str:
+    """A file name stem made from a class name that stays inside the stems folder everywhere:
+    word characters, '.', '-' and '_' only, no leading or trailing dots, never empty, never
+    '.'/'..', never a Windows device name, at most 120 characters."""
+    safe = _UNSAFE.sub("_", class_name)
+    safe = re.sub(r"\.{2,}", "_", safe).strip("._-")[:_MAX_STEM_NAME].strip("._-") or "stem"
+    if safe.split(".")[0].lower() in _WINDOWS_DEVICES:
+        safe = f"_{safe}"
+    return safe
+
+
+def stem_file_names(class_names: list[str]) -> dict[str, str]:
+    """class name -> "<safe name>.wav", distinct even when two names sanitise alike ("a/b",
+    "a_b") or differ only in case (one folder on macOS and Windows)."""
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in class_names:
+        base = stem_file_name(name)
+        candidate, n = base, 1
+        while candidate.lower() in taken:
+            n += 1
+            candidate = f"{base}_{n}"
+        taken.add(candidate.lower())
+        out[name] = f"{candidate}.wav"
+    return out
 
 
 def export_stems(stems: Mapping[str, np.ndarray], folder: str | Path, duration: float,
                  rate: int = SAMPLE_RATE) -> dict[str, float]:
     """<class>.wav (24-bit) per stem in `folder` (created if needed); returns each stem's peak dBFS.
 
-    Stems are not peak-guarded (that would change their balance); a peak above 0 dBFS is
-    clipped in the file, so callers should warn about stems whose peak is > 0.
+    File names come from `stem_file_names` (sanitised, distinct). Stems are not peak-guarded
+    (that would change their balance); a peak above 0 dBFS is clipped in the file, so callers
+    should warn about stems whose peak is > 0.
     """
     folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ExportError(folder, "is a file, not a folder for stems")
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ExportError(folder, f"cannot create the folder ({exc.strerror or exc})") from exc
     peaks: dict[str, float] = {}
+    names = stem_file_names(list(stems))
     for name, audio in stems.items():
-        safe = _UNSAFE.sub("_", name).strip("._") or "stem"
-        export_wav(audio, folder / f"{safe}.wav", duration, rate)
+        export_wav(audio, folder / names[name], duration, rate)
         peaks[name] = peak_dbfs(audio)
     return peaks
 

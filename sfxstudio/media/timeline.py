@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sfxstudio.core.atomic import atomic_path
+from sfxstudio.core.atomic import atomic_write_text
 from sfxstudio.core.project import Project
 from sfxstudio.core.segments import audible
 
@@ -57,5 +57,7 @@ def export_otio(project: Project, path: str | Path, library_root: Path | None = 
     import opentimelineio as otio
 
     timeline = build_timeline(project, library_root)
-    with atomic_path(path, suffix=".otio") as tmp:
-        otio.adapters.write_to_file(timeline, str(tmp), adapter_name="otio_json")
+    # Serialised in memory, then written by the one atomic writer: OTIO's own file writer
+    # reports no error when the disk fills up and leaves a truncated file.
+    text = otio.adapters.write_to_string(timeline, adapter_name="otio_json")
+    atomic_write_text(path, text if text.endswith("\n") else text + "\n")
