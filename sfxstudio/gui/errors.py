@@ -14,7 +14,7 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QThread
+from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from sfxstudio.core.errors import SfxError
@@ -107,3 +107,31 @@ def install_excepthook() -> None:
             show_error(QApplication.activeWindow(), "SFX Studio", message)
 
     sys.excepthook = hook
+
+
+class WarningBridge(QObject):
+    """Warning lines (sfxstudio.core.errors.warn, from any thread) as a Qt signal for the window.
+
+    The lines also reach the log file through the "sfxstudio" logger. The signal is emitted
+    from whatever thread warned; a connection to a widget's slot is queued by Qt.
+    """
+
+    warned = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        bridge = self
+
+        class _Handler(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                bridge.warned.emit(" ".join(record.getMessage().split()))
+
+        self._handler = _Handler(logging.WARNING)
+        logging.getLogger("sfxstudio.warnings").addHandler(self._handler)
+        self.destroyed.connect(self._detach)
+
+    def _detach(self, *_args: object) -> None:
+        logging.getLogger("sfxstudio.warnings").removeHandler(self._handler)
+
+    def detach(self) -> None:
+        self._detach()

@@ -524,6 +524,10 @@ class MainWindow(QMainWindow):
         m.analysisChanged.connect(self._update_actions)  # "Improve Model" needs an analysis
         m.classesChanged.connect(self._schedule_effects_render)
         m.editRefused.connect(lambda msg: self.statusBar().showMessage(msg, 4000))
+        # Problems that do not stop a job (an unusable sound, a class without sounds) are
+        # shown, not only logged.
+        self._warnings = errors.WarningBridge(self)
+        self._warnings.warned.connect(lambda msg: self.statusBar().showMessage(f"Warning: {msg}", 10000))
         self.video.positionChanged.connect(self._on_position)
         self.video.playingChanged.connect(self._on_playing)
         self.video.mediaError.connect(
@@ -1263,6 +1267,7 @@ class MainWindow(QMainWindow):
         """Stop jobs and timers, remember the window, remove recovery files (clean exit)."""
         self._autosave_timer.stop()
         self._play_timer.stop()
+        self._warnings.detach()
         self.video.pause()
         self.video.close_stills()
         self.cancel_analysis(wait=True)

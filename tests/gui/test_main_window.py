@@ -228,3 +228,13 @@ def test_screenshot_of_a_project(qtbot: Any, tmp_path: Path, make_video: Any) ->
     assert screenshot(tmp_path / "x.png", str(tmp_path / "missing.sfxproj")) == 1
 
 
+
+
+def test_warnings_reach_the_status_bar(window: Any, qtbot: Any, tmp_path: Path) -> None:
+    """A problem that does not stop a job (core.errors.warn) is shown in the window."""
+    from sfxstudio.core.errors import warn
+
+    warn(tmp_path / "lib", "no sound for class 'fire'")
+    qtbot.waitUntil(lambda: "no sound for class 'fire'" in window.statusBar().currentMessage(),
+                    timeout=2000)
+    assert str(tmp_path / "lib") in window.statusBar().currentMessage()
