@@ -20,6 +20,7 @@ import contextlib
 import datetime as _dt
 import json
 import logging
+import math
 import os
 import shutil
 import tempfile
@@ -75,6 +76,18 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a number JSON allows")
 
 
+def _finite_float(text: str) -> float:
+    x = float(text)
+    if not math.isfinite(x):
+        raise ValueError(f"{one_line(text, 40)} is too large a number")
+    return x
+
+
+def _json(text: str) -> Any:
+    """json.loads refusing NaN, Infinity and numbers that overflow to infinity."""
+    return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+
+
 def parse_bundle_json(raw: bytes, where: Path) -> dict[str, Any]:
     """bundle.json's bytes -> its validated content (BadInputError naming `where` otherwise)."""
     try:
@@ -82,7 +95,7 @@ def parse_bundle_json(raw: bytes, where: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise _bad(where, f"is not UTF-8 text (byte {exc.start})") from None
     try:
-        meta = json.loads(text, parse_constant=_reject_constant)
+        meta = _json(text)
     except json.JSONDecodeError as exc:
         raise _bad(
             where, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
@@ -218,7 +231,10 @@ def _validate_meta(meta: Any, where: Path | str) -> dict[str, Any]:
     elif isinstance(parent, str):
         validate.text(parent, "parent", max_len=MAX_TEXT)
     if kind == "imagenet_mapped":
+        from sfxstudio.ml.imagenet import parse_map
+
         validate.obj(meta.get("mapping"), "mapping")
+        parse_map(meta["mapping"], where)
     return meta
 
 
@@ -617,7 +633,7 @@ def _inspect_archive(path: Path) -> None:
         problem = f"is a damaged zip archive ({type(exc).__name__}: {one_line(str(exc), 100)})"
         raise _bad(path, problem) from None
     try:
-        config = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        config = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         problem = f"has a damaged config.json ({type(exc).__name__}: {one_line(str(exc), 100)})"
         raise _bad(path, problem) from None
