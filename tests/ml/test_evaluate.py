@@ -188,6 +188,45 @@ def test_event_f1_collar_and_one_to_one_matching() -> None:
     assert r["overall"]["tp"] == 2 and r["per_class"] is r["classes"]
 
 
+def test_event_f1_counts_only_pairs_within_the_collar() -> None:
+    # 0.0 <-> 0.1 lies within the collar; the other pair (5.0 <-> 9.0) does not. A one-to-one
+    # assignment pairs both, so a match counted without its own distance check gives tp = 2.
+    r = ev.event_f1([("fire", 0.0, 1.0), ("fire", 5.0, 6.0)], [("fire", 0.1, 1.0), ("fire", 9.0, 10.0)],
+                    collar=0.2)
+    assert (r["overall"]["tp"], r["overall"]["fp"], r["overall"]["fn"]) == (1, 1, 1)
+    assert r["matches"] == [("fire", 0.0, 0.1)]
+    assert r["overall"]["f1"] == pytest.approx(0.5)
+    # Exactly on the collar is inside (<=), a hair beyond is outside.
+    assert ev.event_f1([("fire", 1.2, 2.0)], [("fire", 1.0, 2.0)], collar=0.2)["overall"]["tp"] == 1
+    assert ev.event_f1([("fire", 1.2001, 2.0)], [("fire", 1.0, 2.0)], collar=0.2)["overall"]["tp"] == 0
+    assert ev.event_f1([("fire", 0.5, 2.0)], [("fire", 0.25, 2.0)], collar=0.25)["overall"]["tp"] == 1
+    # The assignment with the least total error (0 -> 0.25, 0.3 -> 10) has no pair within the
+    # collar; counting valid pairs first finds 0.3 -> 0.25.
+    r = ev.event_f1([("fire", 0.0, 1.0), ("fire", 0.3, 1.0)], [("fire", 0.25, 1.0), ("fire", 10.0, 11.0)],
+                    collar=0.2)
+    assert r["overall"]["tp"] == 1 and r["matches"] == [("fire", 0.3, 0.25)]
+    # Three predictions, two truths, one far away: only the near pairs count, each truth once.
+    r = ev.event_f1([("wave", 2.0, 3.0), ("wave", 2.05, 3.0), ("wave", 40.0, 41.0)],
+                    [("wave", 2.1, 3.0), ("wave", 20.0, 21.0)], collar=0.2)
+    assert (r["overall"]["tp"], r["overall"]["fp"], r["overall"]["fn"]) == (1, 2, 1)
+    assert r["matches"] == [("wave", 2.05, 2.1)]  # the nearer of the two candidates
+
+
+def test_event_f1_maximises_matches_then_minimises_onset_error() -> None:
+    # Greedy nearest-first takes 1.15 -> 1.1 (0.05) and leaves 1.0 without a partner within
+    # 0.2; the optimal one-to-one matching pairs 1.0 -> 1.1 and 1.15 -> 1.3: two matches.
+    r = ev.event_f1([("fire", 1.0, 2.0), ("fire", 1.15, 2.0)], [("fire", 1.1, 2.0), ("fire", 1.3, 2.0)],
+                    collar=0.2)
+    assert r["overall"]["tp"] == 2
+    assert r["matches"] == [("fire", 1.0, 1.1), ("fire", 1.15, 1.3)]
+    # Both assignments are within the collar: the one with the smaller total error is reported.
+    r = ev.event_f1([("fire", 1.0, 2.0), ("fire", 1.1, 2.0)], [("fire", 1.05, 2.0), ("fire", 1.12, 2.0)])
+    assert r["matches"] == [("fire", 1.0, 1.05), ("fire", 1.1, 1.12)]
+    # Pairs only form within a class.
+    r = ev.event_f1([("fire", 1.0, 2.0)], [("wave", 1.0, 2.0)])
+    assert (r["overall"]["tp"], r["overall"]["fp"], r["overall"]["fn"]) == (0, 1, 1)
+
+
 def test_event_f1_exact_numbers_and_segments() -> None:
     truth = [("fire", 0.0, 3.0), ("fire", 10.0, 12.0), ("wave", 5.0, 8.0), ("cars", 20.0, 25.0)]
     pred = [Segment("fire", 0.1, 3.0), Segment("wave", 4.9, 8.0), Segment("fire", 13.0, 14.0, origin="mute")]
