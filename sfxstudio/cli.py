@@ -308,6 +308,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
     from sfxstudio.gui import app
 
     if args.screenshot:
+        check_outputs({"--screenshot": args.screenshot}, protect("the file to open", args.target))
         return app.screenshot(args.screenshot, args.target)
     return app.run([sys.argv[0]] + ([args.target] if args.target else []))
 
@@ -371,6 +372,10 @@ def cmd_model(args: argparse.Namespace) -> int:
     elif args.model_command == "list":
         from sfxstudio.ml.create import find_bundles
 
+        for folder in args.folders:
+            if not Path(folder).is_dir():
+                raise BadInputError(folder, "model folder not found" if not Path(folder).exists()
+                                    else "is not a folder")
         for path, meta in find_bundles([Path(f) for f in args.folders]):
             print(f"{path}\t{meta.get('name', '')}\t{len(meta.get('classes', []))} classes")
     else:

@@ -333,6 +333,7 @@ MODEL_CASES: dict[str, Callable[[World, Path], Case]] = {
     "model-more-classes-than-outputs": _model_case(_bundle_json(
         lambda d: d.update(classes=[*d["classes"], "extra_class"]))),
     "model-lambda-layer": _m_lambda,
+    "model-list-missing-folder": lambda w, d: Case(["model", "list", str(d / "gone")], 2, ("gone",)),
 }
 
 
@@ -690,6 +691,10 @@ OUTPUT_CASES: dict[str, Callable[[World, Path], Case]] = {
     "out-export-wav-equals-otio": _two("--wav", "--otio"),
     "out-export-wav-equals-mp4": _two("--wav", "--mp4"),
     "out-export-empty-name": _export_to("--wav", lambda w, d, p: "", ("--wav",)),
+    "out-screenshot-missing-folder": lambda w, d: Case(
+        ["gui", str(w.project), "--screenshot", str(d / "no" / "shot.png")], 2, ("shot.png",)),
+    "out-screenshot-is-project": lambda w, d: Case(
+        ["gui", str(w.project), "--screenshot", str(w.project)], 2, ("proj.sfxproj",)),
 }
 
 ALL_CASES = {**VIDEO_CASES, **MODEL_CASES, **LIBRARY_CASES, **PROJECT_CASES, **SIDECAR_CASES,
