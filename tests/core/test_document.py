@@ -150,7 +150,7 @@ def test_remerge_clips_each_class_around_its_own_ranges_only() -> None:
         Segment("river", 1.2, 1.4, origin="mute"),     # cuts the river only
         Segment("cheer", 0.0, 3.0, origin="manual"),   # over fire and river: both untouched
         Segment("fire", 5.6, 5.9, origin="mute"),      # over the cheer: it stays whole
-        Segment("cheer", 4.03, 5.5, origin="mute"),    # leaves 0.03 s (< a frame) before it: dropped
+        Segment("cheer", 4.07, 5.5, origin="mute"),    # leaves 0.07 s (< a frame) before it: dropped
     ])
     assert key(doc.segments) == [
         ("cheer", 0.0, 3.0, "manual"),
@@ -161,7 +161,7 @@ def test_remerge_clips_each_class_around_its_own_ranges_only() -> None:
         ("river", 1.2, 1.4, "mute"),
         ("river", 1.4, 2.5, "auto"),
         ("fire", 2.5, 3.0, "auto"),
-        ("cheer", 4.03, 5.5, "mute"),
+        ("cheer", 4.07, 5.5, "mute"),
         ("cheer", 5.5, 6.0, "auto"),
         ("fire", 5.6, 5.9, "mute"),
     ]

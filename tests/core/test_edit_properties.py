@@ -152,7 +152,9 @@ def make_command(doc: Document, op: str, u1: float, u2: float, u3: float) -> Com
         t = snap(u2 * duration, frame)
         return EditSegment(seg.id, start=t) if u3 < 0.5 else EditSegment(seg.id, end=t)
     if op == "split":
-        where = u2 if u3 < 0.3 else 0.1 + 0.8 * u2  # edges (refused when < 1 frame) and inside
+        if u3 < 0.15:  # off the frame grid (a playhead between frames): slivers must be refused
+            return SplitSegment(seg.id, seg.start + u2 * min(seg.duration, 3 * frame))
+        where = u2 if u3 < 0.4 else 0.1 + 0.8 * u2  # edges (refused when < 1 frame) and inside
         return SplitSegment(seg.id, snap(seg.start + where * seg.duration, frame))
     if op == "relabel":
         return EditSegment(seg.id, class_name=pick(classes, u2))
