@@ -571,3 +571,22 @@ def test_cli_analyze_with_a_file_as_the_model_folder(
     assert code == 2 and "Traceback" not in err
     assert err.strip() == (f"sfxstudio: error: {good / 'model.keras'}: is not a model folder "
                            "(expected a folder with bundle.json and model.keras)")
+
+
+@pytest.mark.parametrize("runtime", ["tf", "lite"])
+def test_cli_analyze_with_damaged_weights_exits_2_naming_the_model(
+    copy: Path, video: Path, capsys: pytest.CaptureFixture[str], runtime: str
+) -> None:
+    """NaN weights load fine and only show when the model runs: still one line, exit 2."""
+    from sfxstudio.cli import main
+    from tests.fixtures.models import build_color_model
+
+    model = build_color_model(CLASSES)
+    w, b = model.get_layer("probs").get_weights()
+    model.get_layer("probs").set_weights([w, np.full_like(b, np.nan)])
+    model.save(copy / "model.keras")
+    code = main(["analyze", str(video), "--model", str(copy), "--quiet", "--runtime", runtime])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    assert err.strip() == (f"sfxstudio: error: {copy / 'model.keras'}: gives numbers that are not finite "
+                           "(NaN or infinity); its weights are damaged")
