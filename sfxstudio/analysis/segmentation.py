@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -58,6 +59,12 @@ def auto_segments(
     `top` is `top_labels(probs)` when the caller keeps it between calls (it does not depend on
     k or tau), which makes a slider move cost only the mode filter and the segmentation.
     """
+    if not (math.isfinite(frame_duration) and frame_duration > 0):
+        raise ValueError(f"frame duration must be a positive number, not {frame_duration!r}")
+    if not (math.isfinite(k) and k >= 0):
+        raise ValueError(f"k must be a finite number of seconds, not {k!r}")
+    if not math.isfinite(tau):
+        raise ValueError(f"threshold must be a finite number, not {tau!r}")
     fa = 1.0 / frame_duration
     radius = round(k * fa)
     argmax, best = top if top is not None else top_labels(probs)

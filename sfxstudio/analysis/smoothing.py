@@ -24,6 +24,9 @@ def mode_filter(labels: np.ndarray, radius: int) -> np.ndarray:
         raise ValueError("radius must not be negative")
     if n == 0 or radius == 0:
         return labels.astype(np.int32, copy=True)
+    # A window wider than the array sees all of it for every j: the same as r = n, and the
+    # padded prefix sums below stay O(N) whatever radius a settings file asks for.
+    radius = min(radius, n)
     if labels.min() < 0:
         raise ValueError("labels must be non-negative")
     # Class ids are small integers: a lookup table compacts them without sorting.

@@ -139,3 +139,19 @@ def test_runs_at_or_after_the_video_end_are_dropped():
     probs = np.eye(3, dtype=np.float32)[labels]
     segs = auto_segments(probs, times, 0.5, ["otherwise", "a", "b"], 0, k=0.0, tau=0.5, duration=1.5)
     assert [(s.class_name, s.start, s.end) for s in segs] == [("a", 0.0, 1.0)]
+
+
+def test_huge_radius_is_the_whole_array_and_costs_no_memory():
+    labels = np.array([2, 0, 1, 1, 1, 1, 0])  # 1 is the majority of the whole array
+    whole = mode_filter(labels, len(labels))
+    assert whole.tolist() == [1] * 7
+    assert mode_filter(labels, 10**15).tolist() == whole.tolist()  # no 10**15-long buffer
+
+
+@pytest.mark.parametrize("k, tau, frame", [(float("nan"), 0.5, 0.1), (float("inf"), 0.5, 0.1),
+                                           (-1.0, 0.5, 0.1), (1.0, float("nan"), 0.1),
+                                           (1.0, 0.5, 0.0), (1.0, 0.5, float("nan"))])
+def test_auto_segments_refuses_non_finite_settings(k, tau, frame):
+    probs = np.array([[0.9, 0.1]] * 3, np.float32)
+    with pytest.raises(ValueError):
+        auto_segments(probs, np.arange(3) * 0.1, frame, ["a", "otherwise"], 1, k=k, tau=tau)
