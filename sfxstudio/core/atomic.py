@@ -47,6 +47,18 @@ def current_umask() -> int:
     return old
 
 
+def check_target(target: str | Path) -> None:
+    """ExportError unless `target` could be written: its folder exists and it is a regular file
+    or absent (for writers that must check before doing other work)."""
+    target = Path(target)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise ExportError(target, f"folder {folder} does not exist")
+    problem = _kind_problem(target)
+    if problem is not None:
+        raise ExportError(target, problem)
+
+
 def _kind_problem(target: Path) -> str | None:
     """Why `target` cannot be replaced by a file (None when it is a regular file or absent)."""
     try:
@@ -157,11 +169,7 @@ def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]
     """
     target = Path(target)
     folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise ExportError(target, f"folder {folder} does not exist")
-    problem = _kind_problem(target)
-    if problem is not None:
-        raise ExportError(target, problem)
+    check_target(target)
     remove_stale_temporaries(target)
     tmp = temporary_name(target, suffix if suffix is not None else (target.suffix or ".tmp"))
     try:

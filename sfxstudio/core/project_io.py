@@ -32,7 +32,7 @@ import numpy as np
 
 from sfxstudio import __version__
 from sfxstudio.core import validate as v
-from sfxstudio.core.atomic import atomic_path, atomic_write_json
+from sfxstudio.core.atomic import atomic_path, atomic_write_json, check_target
 from sfxstudio.core.classes import SoundAttributes
 from sfxstudio.core.errors import BadInputError, warn
 from sfxstudio.core.project import AnalysisCache, AnalysisParams, MixSettings, Project
@@ -191,6 +191,7 @@ def save_project(project: Project, path: str | Path) -> None:
     untouched and nothing this save wrote is left behind.
     """
     path = Path(path)
+    check_target(path)  # a folder or FIFO in the way: say so before writing the sidecar
     base = path.resolve().parent
     old = _recorded_sidecar(path)
     new: str | None = None

@@ -416,6 +416,20 @@ def test_saving_over_a_project_never_removes_files_it_does_not_own(tmp_path: Pat
     assert victim.read_bytes() == b"precious" and other.read_bytes() == b"other project's"
 
 
+def test_saving_onto_a_folder_or_into_a_missing_folder_names_the_project(tmp_path: Path) -> None:
+    (tmp_path / "d.sfxproj").mkdir()
+    for target, fragment in ((tmp_path / "d.sfxproj", "is a folder, not a file"),
+                             (tmp_path / "missing" / "p.sfxproj", "does not exist")):
+        with pytest.raises(ExportError) as err:
+            save_project(Project(analysis=cache()), target)
+        one_line(err, target, fragment)
+    assert names_in(tmp_path) == ["d.sfxproj"]
+
+
+def names_in(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
 def test_a_nan_gain_is_not_written(tmp_path: Path) -> None:
     path, _, _ = two_versions(tmp_path)
     before = sorted(os.listdir(tmp_path)), path.read_bytes()
