@@ -732,6 +732,18 @@ def save_bundle(
     return out_dir
 
 
+def _finite_json(value: Any) -> Any:
+    """meta with NaN and infinities (a diverged loss, say) written as null: bundle.json is
+    read back with non-finite numbers refused, so a bundle must never be saved with one."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_json(v) for v in value]
+    return value
+
+
 def write_bundle_folder(out_dir: Path, model: Any, meta: dict[str, Any], overwrite: bool = False) -> None:
     """model.keras + bundle.json written into a temporary folder, then renamed onto out_dir.
 
@@ -753,7 +765,8 @@ def write_bundle_folder(out_dir: Path, model: Any, meta: dict[str, Any], overwri
     old: Path | None = None
     try:
         model.save(tmp / MODEL_FILE)
-        atomic_write_text(tmp / BUNDLE_JSON, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
+        text = json.dumps(_finite_json(meta), indent=2, ensure_ascii=False, allow_nan=False)
+        atomic_write_text(tmp / BUNDLE_JSON, text + "\n")
         os.chmod(tmp, 0o755)  # mkdtemp makes it 0700; a bundle folder is an ordinary folder
         if out_dir.exists():
             # Move the old bundle aside first: rename onto a non-empty folder is not allowed.

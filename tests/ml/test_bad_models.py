@@ -590,3 +590,19 @@ def test_cli_analyze_with_damaged_weights_exits_2_naming_the_model(
     assert code == 2 and "Traceback" not in err, err
     assert err.strip() == (f"sfxstudio: error: {copy / 'model.keras'}: gives numbers that are not finite "
                            "(NaN or infinity); its weights are damaged")
+
+
+def test_a_bundle_saved_with_a_diverged_loss_still_loads(tmp_path: Path) -> None:
+    """bundle.json refuses NaN on reading, so saving writes non-finite numbers as null."""
+    import keras
+
+    from sfxstudio.ml import backbones
+    from sfxstudio.ml.bundle import save_bundle
+
+    keras.utils.set_random_seed(0)
+    model, _ = backbones.build_classifier("tiny", 3, (32, 32), weights="none")
+    folder = save_bundle(model, tmp_path / "m", CLASSES, "tiny", "unit", (32, 32), "none",
+                         training={"final_loss": float("nan"), "history": [1.5, float("inf")], "epochs": 2})
+    assert "NaN" not in (folder / "bundle.json").read_text()
+    loaded = ModelBundle.load(folder, runtime="tf")
+    assert loaded.meta["training"] == {"final_loss": None, "history": [1.5, None], "epochs": 2}
