@@ -2,8 +2,9 @@
 
 Every change is a command on the document's undo stack (SetClassAttributes /
 SetClassVariations); the model's classesChanged then tells the mix to re-render.
-Variations added from disk are stored as absolute paths (the library is not modified); the
-library's own files stay relative to its root.
+Variations are paths relative to the sound library folder: a project never points outside it
+(a shared project must not read arbitrary files). A sound added from elsewhere on disk is
+decoded first (a broken file is refused) and copied into the library's class folder.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ from PySide6.QtWidgets import (
 
 from sfxstudio.core.classes import SoundAttributes
 from sfxstudio.core.commands import SetClassAttributes, SetClassVariations
+from sfxstudio.core.errors import SfxError
+from sfxstudio.core.validate import MAX_GAIN_DB
+from sfxstudio.gui import errors
 from sfxstudio.gui.colors import class_color, display_name
 from sfxstudio.gui.document_model import DocumentModel
 
@@ -136,7 +140,7 @@ class ClassPanel(QWidget):
         self.mode.currentIndexChanged.connect(
             lambda _i: self._set_attr("mode", self.mode.currentData(), "mode"))
         self.interval = self._spin(0.05, 60.0, 0.1, " s", "interval", "retrigger interval")
-        self.gain = self._spin(-60.0, 24.0, 0.5, " dB", "gain_db", "gain")
+        self.gain = self._spin(-MAX_GAIN_DB, MAX_GAIN_DB, 0.5, " dB", "gain_db", "gain")
         self.fade_in = self._spin(0.0, 10.0, 0.05, " s", "fade_in", "fade in")
         self.fade_out = self._spin(0.0, 10.0, 0.05, " s", "fade_out", "fade out")
 
@@ -307,10 +311,34 @@ class ClassPanel(QWidget):
         self.model.push(SetClassVariations(name, paths, f"{label} ({display_name(name).lower()})"))
 
     def add_variation_files(self, files: list[str | Path]) -> None:
-        current = self.variation_list(self._current) if self._current else []
-        new = [str(Path(f).resolve()) for f in files if str(Path(f).resolve()) not in current]
+        if self._current is None:
+            return
+        lib = self.library()
+        if lib is None:
+            self.model.editRefused.emit("No sound library is available to add sounds to")
+            return
+        current = self.variation_list(self._current)
+        root = Path(lib.root).resolve()
+        new: list[str] = []
+        copied = 0
+        for f in files:
+            path = Path(f).resolve()
+            if root in path.parents:
+                rel = path.relative_to(root).as_posix()
+            else:
+                try:
+                    rel = lib.add_variation(self._current, path)  # decodes, then copies
+                except (SfxError, OSError) as exc:
+                    self.model.editRefused.emit(errors.user_message(exc))
+                    continue
+                copied += 1
+            if rel not in current and rel not in new:
+                new.append(rel)
         if new:
             self.set_variations([*current, *new], "Add sounds" if len(new) > 1 else "Add sound")
+        if copied:
+            self.model.editRefused.emit(
+                f"Copied {copied} sound{'s' if copied > 1 else ''} into the library folder {root}")
 
     def add_variation_folder(self, folder: str | Path) -> None:
         files = sorted(p for p in Path(folder).iterdir()

@@ -45,6 +45,11 @@ def test_parse_timecode_forms_and_errors() -> None:
 
 
 # -- class panel -------------------------------------------------------------------------------
+def _mkdirs(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 class FakeLibrary:
     def __init__(self, root: Path) -> None:
         self.root = root
@@ -104,19 +109,18 @@ def test_class_attribute_edits_are_undoable(panel: ClassPanel, qtbot) -> None:  
 def test_variations_add_remove_reorder_audition(panel: ClassPanel, qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     model, doc = panel.model, panel.model.document
     assert [panel.variations.item(i).text() for i in range(panel.variations.count())] == ["a.wav", "b.wav"]
-    folder = tmp_path / "extra"
+    folder = tmp_path / "extra"  # inside the library folder: kept where it is, stored relative
     folder.mkdir()
     for name in ("z.flac", "y.wav", "notes.txt"):
         (folder / name).write_bytes(b"x")
     panel.add_variation_folder(folder)
-    assert doc.class_variations("river") == ["river/a.wav", "river/b.wav",
-                                             str(folder / "y.wav"), str(folder / "z.flac")]
+    assert doc.class_variations("river") == ["river/a.wav", "river/b.wav", "extra/y.wav", "extra/z.flac"]
     panel.variations.setCurrentRow(0)
     panel.remove_selected_variation()
-    assert doc.class_variations("river") == ["river/b.wav", str(folder / "y.wav"), str(folder / "z.flac")]
+    assert doc.class_variations("river") == ["river/b.wav", "extra/y.wav", "extra/z.flac"]
     panel.variations.setCurrentRow(2)
     panel.move_selected_variation(-1)
-    assert doc.class_variations("river")[1:] == [str(folder / "z.flac"), str(folder / "y.wav")]
+    assert doc.class_variations("river")[1:] == ["extra/z.flac", "extra/y.wav"]
     assert panel.variations.currentRow() == 1
     with qtbot.waitSignal(panel.auditionRequested) as played:
         panel.audition()
@@ -129,6 +133,34 @@ def test_variations_add_remove_reorder_audition(panel: ClassPanel, qtbot, tmp_pa
     for _ in range(3):
         model.undo_stack.undo()
     assert doc.class_variations("river") is None
+
+
+def test_a_sound_from_outside_the_library_is_copied_in(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A project never points outside the library: an outside sound is decoded and copied in."""
+    from sfxstudio.media.library import SoundLibrary
+    from tests.fixtures.media import write_sound
+
+    write_sound(_mkdirs(tmp_path / "lib" / "river" / "a.wav"))
+    write_sound(tmp_path / "lib" / "river" / "b.wav")
+    library = SoundLibrary.load(tmp_path / "lib")
+    panel = ClassPanel(make_model(250), lambda: library)
+    panel.play_sounds = False
+    qtbot.addWidget(panel)
+    panel.select_class("river")
+    doc = panel.model.document
+    outside = _mkdirs(tmp_path / "downloads" / "x").parent
+    good = write_sound(outside / "splash.wav")
+    broken = outside / "broken.wav"
+    broken.write_bytes(b"RIFF junk")
+    refused: list[str] = []
+    panel.model.editRefused.connect(refused.append)
+    panel.add_variation_files([good, broken])
+    # The library itself now holds the sound, so the class's list (the library's) has it.
+    assert panel.variation_list("river") == ["river/a.wav", "river/b.wav", "river/splash.wav"], refused
+    assert all(not Path(p).is_absolute() for p in doc.class_variations("river") or [])
+    assert (panel.library().root / "river" / "splash.wav").read_bytes() == good.read_bytes()
+    assert any("broken.wav" in m for m in refused)
+    assert not (panel.library().root / "river" / "broken.wav").exists()
 
 
 # -- inspector ---------------------------------------------------------------------------------
