@@ -28,9 +28,8 @@ import io
 import pickle
 import struct
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -43,12 +42,22 @@ _MAX_DIMS = 32
 _MAX_STORAGES = 1_000_000
 
 
-@dataclass(frozen=True)
-class _StorageType:
-    """Stand-in for a torch storage class (torch.FloatStorage...): only its element type."""
+class _Refused(Exception):
+    """Something in the pickle a weights file has no use for (carries the message)."""
+
+
+class _StorageType(NamedTuple):
+    """Stand-in for a torch storage class (torch.FloatStorage...): only its element type.
+
+    The stand-ins are immutable and refuse the pickle's BUILD opcode (which sets attributes on
+    an object the pickle named or made), so a file cannot alter them for later loads.
+    """
 
     name: str
     dtype: np.dtype[Any]
+
+    def __setstate__(self, state: Any) -> None:
+        raise _Refused("the file tries to alter a storage type; refused")
 
 
 _STORAGE_TYPES: dict[str, _StorageType] = {
@@ -67,17 +76,18 @@ _STORAGE_TYPES: dict[str, _StorageType] = {
 }
 
 
-@dataclass(frozen=True)
-class _Storage:
+class _Storage(NamedTuple):
     """What a persistent id stands for: a storage whose bytes follow the pickle."""
 
     key: str
     type: _StorageType
     numel: int
 
+    def __setstate__(self, state: Any) -> None:
+        raise _Refused("the file tries to alter a storage; refused")
 
-@dataclass(frozen=True)
-class _TensorRef:
+
+class _TensorRef(NamedTuple):
     """A tensor described by the pickle; its data is read once the storages are."""
 
     storage: _Storage
@@ -85,29 +95,39 @@ class _TensorRef:
     size: tuple[int, ...]
     stride: tuple[int, ...]
 
+    def __setstate__(self, state: Any) -> None:
+        raise _Refused("the file tries to alter a tensor; refused")
 
-class _Refused(Exception):
-    """A global the file names that we do not allow (carries the message)."""
 
-
-def _rebuild_tensor_v2(storage: Any, storage_offset: Any, size: Any, stride: Any,
-                       *_rest: Any) -> _TensorRef:
+class _RebuildTensor:
     """Stand-in for torch._utils._rebuild_tensor_v2: records where the tensor's data is."""
-    if not isinstance(storage, _Storage):
-        raise _Refused("a tensor whose storage is not a storage")
-    ints = (storage_offset, *size, *stride) if isinstance(size, tuple) and isinstance(stride, tuple) else None
-    if ints is None or not all(isinstance(v, int) and not isinstance(v, bool) for v in ints):
-        raise _Refused("a tensor with a malformed offset, size or stride")
-    if len(size) != len(stride) or len(size) > _MAX_DIMS:
-        raise _Refused("a tensor whose size and stride do not match")
-    return _TensorRef(storage, storage_offset, tuple(size), tuple(stride))
+
+    __slots__ = ()
+
+    def __call__(self, storage: Any, storage_offset: Any, size: Any, stride: Any, *_rest: Any) -> _TensorRef:
+        if not isinstance(storage, _Storage):
+            raise _Refused("a tensor whose storage is not a storage; refused")
+        if not isinstance(size, tuple) or not isinstance(stride, tuple):
+            raise _Refused("a tensor with a malformed size or stride; refused")
+        ints = (storage_offset, *size, *stride)
+        if not all(type(v) is int for v in ints):
+            raise _Refused("a tensor with a malformed offset, size or stride; refused")
+        if len(size) != len(stride) or len(size) > _MAX_DIMS:
+            raise _Refused("a tensor whose size and stride do not match; refused")
+        return _TensorRef(storage, storage_offset, size, stride)
+
+    def __setstate__(self, state: Any) -> None:
+        raise _Refused("the file tries to alter the tensor rebuilder; refused")
+
+
+_REBUILD_TENSOR = _RebuildTensor()
 
 
 def _allowed_global(module: str, name: str) -> Any:
     if (module, name) == ("collections", "OrderedDict"):
         return collections.OrderedDict
     if (module, name) == ("torch._utils", "_rebuild_tensor_v2"):
-        return _rebuild_tensor_v2
+        return _REBUILD_TENSOR
     if module == "torch" and name in _STORAGE_TYPES:
         return _STORAGE_TYPES[name]
     raise _Refused(f"the file refers to {module}.{name}, which a weights file has no use for; refused")
@@ -202,7 +222,7 @@ def parse_legacy_torch_bytes(data: bytes, where: str | Path = "torch file") -> d
         raise BadInputError(where, "the storage keys after the pickle do not match the tensors in it")
     buffers = _read_storages(f, data, keys, storages, where)
     out: dict[str, np.ndarray] = {}
-    _collect(obj, "", buffers, out, where)
+    _collect(obj, buffers, out, where)
     if not out:
         raise BadInputError(where, "holds no tensors")
     return out
@@ -230,13 +250,21 @@ def _read_storages(f: io.BytesIO, data: bytes, keys: list[str], storages: dict[s
     return buffers
 
 
-def _collect(obj: Any, prefix: str, buffers: dict[str, np.ndarray], out: dict[str, np.ndarray],
+def _collect(obj: Any, buffers: dict[str, np.ndarray], out: dict[str, np.ndarray],
              where: str | Path) -> None:
-    if isinstance(obj, _TensorRef):
-        out[prefix] = _materialise(obj, buffers[obj.storage.key], prefix, where)
-    elif isinstance(obj, Mapping):
-        for k, v in obj.items():
-            _collect(v, f"{prefix}.{k}" if prefix else str(k), buffers, out, where)
+    """Tensors of obj (nested mappings flattened with "."), walked without recursion: a pickle
+    can make a mapping contain itself."""
+    stack: list[tuple[str, Any]] = [("", obj)]
+    seen: set[int] = set()
+    while stack:
+        prefix, item = stack.pop()
+        if isinstance(item, _TensorRef):
+            out[prefix] = _materialise(item, buffers[item.storage.key], prefix, where)
+        elif isinstance(item, Mapping):
+            if id(item) in seen:
+                raise BadInputError(where, "the pickled state dict contains itself")
+            seen.add(id(item))
+            stack.extend((f"{prefix}.{k}" if prefix else str(k), v) for k, v in list(item.items())[::-1])
 
 
 def _materialise(ref: _TensorRef, buf: np.ndarray, name: str, where: str | Path) -> np.ndarray:

@@ -244,3 +244,37 @@ def test_other_files_are_refused_clearly(tmp_path: Path) -> None:
     wrong_magic.write_bytes(pickle.dumps(42, protocol=2) * 5)
     with pytest.raises(BadInputError, match="magic"):
         load_legacy_torch_file(wrong_magic)
+
+
+def _binunicode(text: str) -> bytes:
+    raw = text.encode()
+    return b"X" + struct.pack("<I", len(raw)) + raw
+
+
+@pytest.mark.parametrize("target", [b"ctorch\nFloatStorage\n", b"ctorch._utils\n_rebuild_tensor_v2\n"])
+def test_a_file_cannot_alter_the_stand_ins_for_later_loads(tmp_path: Path, target: bytes) -> None:
+    # GLOBAL <allowed name>; {"dtype": "<f8"} (or a slot state); BUILD: pickle's way to set attributes.
+    state = b"}" + _binunicode("dtype") + _binunicode("<f8") + b"s"
+    for build in (state + b"b", b"N" + state + b"\x86b"):  # __dict__ state, then (None, slots)
+        obj_pickle = b"\x80\x02" + target + build + b"."
+        header = b"".join(pickle.dumps(v, protocol=2) for v in (
+            MAGIC_NUMBER, PROTOCOL_VERSION, {"protocol_version": PROTOCOL_VERSION, "little_endian": True}))
+        path = tmp_path / "poison.pth"
+        path.write_bytes(header + obj_pickle + pickle.dumps([], protocol=2))
+        with pytest.raises(BadInputError, match="refused"):
+            load_legacy_torch_file(path)
+    # The stand-ins are as they were: a float32 file still reads as float32.
+    ok = tmp_path / "ok.pth"
+    ok.write_bytes(_state_dict_bytes({"w": np.arange(3, dtype=np.float32)}))
+    got = load_legacy_torch_file(ok)["w"]
+    assert got.dtype == np.float32 and got.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_a_state_dict_that_contains_itself_is_refused(tmp_path: Path) -> None:
+    s = _FakeStorage("0", np.zeros(2, np.float32))
+    d: collections.OrderedDict[str, Any] = collections.OrderedDict(w=_FakeTensor(s, 0, (2,), (1,)))
+    d["again"] = d
+    path = tmp_path / "loop.pth"
+    path.write_bytes(_legacy_bytes(d, [s]))
+    with pytest.raises(BadInputError, match="contains itself"):
+        load_legacy_torch_file(path)
