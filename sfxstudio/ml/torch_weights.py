@@ -25,6 +25,7 @@ from __future__ import annotations
 import collections
 import hashlib
 import io
+import math
 import pickle
 import struct
 from collections.abc import Mapping
@@ -273,6 +274,10 @@ def _materialise(ref: _TensorRef, buf: np.ndarray, name: str, where: str | Path)
         raise BadInputError(where, f"tensor {name} has a negative offset, size or stride")
     if 0 in ref.size:
         return np.zeros(ref.size, buf.dtype)
+    # A state dict's tensors are views of at most their storage; more (stride-0 broadcasts)
+    # would let a small file ask for any amount of memory.
+    if math.prod(ref.size) > buf.size:
+        raise BadInputError(where, f"tensor {name} has more elements than its storage holds")
     last = ref.offset + sum((n - 1) * s for n, s in zip(ref.size, ref.stride, strict=True))
     if last >= buf.size:
         raise BadInputError(where, f"tensor {name} reaches past the end of its storage")

@@ -227,6 +227,10 @@ def test_a_tensor_reaching_past_its_storage_is_refused(tmp_path: Path) -> None:
     path.write_bytes(_legacy_bytes(collections.OrderedDict(w=_FakeTensor(s, 2, (3, 2), (2, 1))), [s]))
     with pytest.raises(BadInputError, match="past the end"):
         load_legacy_torch_file(path)
+    huge = tmp_path / "huge.pth"  # stride 0: 10^12 elements from a 6-element storage
+    huge.write_bytes(_legacy_bytes(collections.OrderedDict(w=_FakeTensor(s, 0, (10**6, 10**6), (0, 0))), [s]))
+    with pytest.raises(BadInputError, match="more elements than its storage"):
+        load_legacy_torch_file(huge)
 
 
 def test_other_files_are_refused_clearly(tmp_path: Path) -> None:
