@@ -313,3 +313,25 @@ def _scratch_backbone(name: str, hw: tuple[int, int]) -> Any:
 
 def count_params(model: Any) -> int:
     return int(sum(math.prod(w.shape) for w in model.weights))
+
+
+def set_backbone_trainable(model: Any, info: dict[str, Any], trainable: bool) -> None:
+    """Make the classifier's backbone (un)trainable, keeping pretrained BatchNorm in inference mode.
+
+    build_classifier calls a pretrained backbone with training=False, but Keras 3's functional
+    call passes the outer `training` flag down to every layer that takes one, overriding it: in
+    fit() a pretrained backbone's BatchNorm would normalise with batch statistics and overwrite
+    its ImageNet moving statistics. A BatchNormalization layer that is not trainable always runs
+    in inference mode, so freeze those (setting `trainable` on the backbone resets its layers).
+    """
+    import keras
+
+    backbone = model.get_layer(info["backbone_layer"])
+    backbone.trainable = trainable
+    if trainable and info.get("pretrained"):
+        stack = list(backbone.layers)
+        while stack:
+            layer = stack.pop()
+            if isinstance(layer, keras.layers.BatchNormalization):
+                layer.trainable = False
+            stack.extend(getattr(layer, "layers", ()))  # nested models

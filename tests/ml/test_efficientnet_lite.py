@@ -180,3 +180,23 @@ def test_train_with_the_efficientnetlite0_backbone(tmp_path: Path) -> None:
     assert meta["training"]["epochs_run"] == {"head": 1}
     probs, _ = ModelBundle.load(out, runtime="tf").predict(x[:2])
     assert probs.shape == (2, 2)
+
+
+def test_pretrained_batchnorm_stays_in_inference_mode_while_fine_tuning() -> None:
+    import keras
+
+    from sfxstudio.ml.backbones import build_classifier, set_backbone_trainable
+
+    model, info = build_classifier("efficientnetlite0", 2, (64, 64), weights="imagenet")
+    pooled = keras.Model(model.inputs[0], model.get_layer("pool").output)
+    x = np.random.default_rng(0).integers(0, 256, (4, 64, 64, 3)).astype(np.float32)
+    model.get_layer("backbone").trainable = True
+    # Keras 3 hands fit()'s training=True down past the training=False the graph was built with.
+    assert np.abs(np.asarray(pooled(x, training=True)) - np.asarray(pooled(x, training=False))).max() > 0.1
+    set_backbone_trainable(model, info, True)
+    np.testing.assert_allclose(np.asarray(pooled(x, training=True)), np.asarray(pooled(x, training=False)),
+                               atol=1e-5)
+    backbone = model.get_layer("backbone")
+    assert backbone.get_layer("stem_conv").trainable and not backbone.get_layer("stem_bn").trainable
+    set_backbone_trainable(model, info, False)
+    assert not backbone.trainable_weights
