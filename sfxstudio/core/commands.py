@@ -7,11 +7,12 @@ k/threshold change, the editor's segments are).
 
 Rules from DESIGN.md section 2 that live here (all per class: a manual effect or a mute only
 keeps automatic effects of its own class away, see core.segments):
-- editing (move, resize, relabel, split, properties) an automatic segment makes it manual;
+- editing (move, resize, relabel, split, properties) an automatic segment makes it manual,
+  and the editor has then taken that automatic effect over: a mute of its class covers its
+  original range, so it never pops back, also after the manual piece is moved, trimmed or
+  deleted later (split an automatic effect and delete one half: that half stays silent);
 - deleting an automatic segment leaves a mute for its class over its range;
 - relabelling an automatic segment from A to B leaves a mute for A over its range;
-- moving or trimming an automatic segment leaves a mute for its class over the part of its
-  old range it vacates (otherwise the same automatic effect would pop back there);
 - moving, trimming, relabelling, splitting or deleting a manual segment leaves no mute:
   automatic effects of its class come back where the classifier puts them;
 - no edit creates a segment shorter than one frame (`Document.min_length`): such an edit is
@@ -26,7 +27,7 @@ from typing import Any
 
 from sfxstudio.core.classes import SoundAttributes
 from sfxstudio.core.document import Document
-from sfxstudio.core.segments import Segment, new_segment_id, subtract_ranges
+from sfxstudio.core.segments import Segment, new_segment_id
 
 _UNSET: Any = object()
 
@@ -95,6 +96,11 @@ class _SegmentDiff(Command):
                 for a, b in doc.mute_pieces(vacated, class_name)]
 
     @staticmethod
+    def _taken_over(seg: Segment) -> list[Segment]:
+        """The mute an automatic effect leaves when the editor turns it into manual ones."""
+        return [Segment(seg.class_name, seg.start, seg.end, origin="mute")] if seg.origin == "auto" else []
+
+    @staticmethod
     def _check_length(doc: Document, start: float, end: float) -> None:
         if not end > start:
             raise ValueError(f"an effect must end after it starts ({start:.3f} s >= {end:.3f} s)")
@@ -151,8 +157,7 @@ class DeleteSegment(_SegmentDiff):
 
 class EditSegment(_SegmentDiff):
     """Move, resize and/or relabel an effect. An automatic effect becomes manual and leaves a
-    mute of its class where its old range is no longer covered by it (all of it when it
-    changes class); a manual effect leaves nothing behind."""
+    mute of its class over its original range; a manual effect leaves nothing behind."""
 
     def __init__(self, segment_id: int, start: float | None = None, end: float | None = None,
                  class_name: str | None = None) -> None:
@@ -176,12 +181,7 @@ class EditSegment(_SegmentDiff):
             raise ValueError("a mute range cannot change class; delete it instead")
         origin = "mute" if seg.origin == "mute" else "manual"
         new = seg.with_(start=start, end=end, origin=origin, class_name=class_name)
-        if seg.origin != "auto":
-            return [seg], [new]
-        # An automatic effect: its class must stay away from what it no longer covers.
-        kept = [(start, end)] if class_name == seg.class_name else []
-        vacated = subtract_ranges(seg.start, seg.end, kept)
-        return [seg], [new, *self._mutes(doc, seg.class_name, vacated)]
+        return [seg], [new, *self._taken_over(seg)]
 
 
 class SplitSegment(_SegmentDiff):
@@ -204,7 +204,7 @@ class SplitSegment(_SegmentDiff):
         origin = "mute" if seg.origin == "mute" else "manual"
         left = seg.with_(end=self.t, origin=origin)
         right = seg.with_(start=self.t, origin=origin, id=new_segment_id())
-        return [seg], [left, right]
+        return [seg], [left, right, *self._taken_over(seg)]
 
 
 class SetSegmentProperties(_SegmentDiff):
@@ -226,7 +226,7 @@ class SetSegmentProperties(_SegmentDiff):
     def _plan(self, doc: Document) -> tuple[list[Segment], list[Segment]]:
         seg = self._get(doc, self.segment_id)
         origin = "mute" if seg.origin == "mute" else "manual"
-        return [seg], [seg.with_(origin=origin, **self.changes)]
+        return [seg], [seg.with_(origin=origin, **self.changes), *self._taken_over(seg)]
 
 
 class SetParams(Command):

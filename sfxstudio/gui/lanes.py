@@ -132,7 +132,8 @@ class LaneCanvas(pg.GraphicsObject):
                     "end" if abs(x - s.end) <= edge_tol else "body")
             if s.id == selected:
                 return s, part
-            if best[0] is None:
+            # An effect wins over a mute range lying under it.
+            if best[0] is None or (best[0].origin == "mute" and s.origin != "mute"):
                 best = (s, part)
         return best
 
@@ -161,7 +162,9 @@ class LaneCanvas(pg.GraphicsObject):
                 groups.setdefault((s.class_name, s.origin), []).append(rect)
                 if s.id == selected:
                     sel_rect = rect
-        for (class_name, origin), rects in groups.items():
+        # Mutes first: a mute under a manual effect (an automatic effect the editor took
+        # over) must not hide it.
+        for (class_name, origin), rects in sorted(groups.items(), key=lambda kv: kv[0][1] != "mute"):
             pen, brush = _style(class_name, origin)
             painter.setPen(pen)
             painter.setBrush(brush)

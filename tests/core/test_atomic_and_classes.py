@@ -32,7 +32,9 @@ def test_sound_attributes_validation():
         SoundAttributes.from_json({"volume": 3})
     with pytest.raises(ValueError, match="interval"):
         SoundAttributes.from_json({"interval": 0})
-    a = SoundAttributes.from_json({"gain_db": "-3"}, base=SoundAttributes(mode="loop"))
+    with pytest.raises(ValueError, match="gain_db"):
+        SoundAttributes.from_json({"gain_db": "-3"})  # a number in quotes is text, not a gain
+    a = SoundAttributes.from_json({"gain_db": -3}, base=SoundAttributes(mode="loop"))
     assert a.mode == "loop" and a.gain_db == -3.0
 
 

@@ -128,9 +128,10 @@ def test_edited_auto_becomes_manual_and_survives_params() -> None:
         edited = doc.find(auto.id)
         assert edited is not None and edited.origin == "manual"
         assert (edited.start, edited.end) == (auto.start, new_end)
-        # the trimmed-off tail does not reappear as an auto: it is muted, for this class
+        # the automatic effect was taken over: its range is muted for its class, so the
+        # trimmed-off tail does not reappear as an auto
         assert [(s.class_name, s.start, s.end) for s in doc.segments if s.origin == "mute"] == [
-            (auto.class_name, new_end, auto.end)]
+            (auto.class_name, auto.start, auto.end)]
         assert not any(s.origin == "auto" and s.class_name == auto.class_name
                        and s.overlaps(auto.start, auto.end) for s in doc.segments)
 
@@ -166,13 +167,13 @@ def test_move_earlier_keeps_exact_times() -> None:
               lambda: [(s.start, s.end) for s in doc.segments] == [(0.0, 1.0)])
 
 
-def test_move_auto_earlier_mutes_only_what_it_vacated() -> None:
+def test_move_auto_earlier_mutes_its_original_range() -> None:
     from tests.core.test_document import runs_doc
 
     doc = runs_doc("." * 30 + "f" * 20 + "." * 30)  # fire 3-5 s at 10 fps
     auto = doc.segments[0]
     EditSegment(auto.id, start=2.0, end=4.0).do(doc)
-    assert key(doc.segments) == [("fire", 2.0, 4.0, "manual"), ("fire", 4.0, 5.0, "mute")]
+    assert key(doc.segments) == [("fire", 2.0, 4.0, "manual"), ("fire", 3.0, 5.0, "mute")]
     assert doc.find(auto.id).start == 2.0  # type: ignore[union-attr]
 
 
@@ -229,7 +230,7 @@ def test_split_at_an_analysis_frame_edge_is_refused() -> None:
             SplitSegment(auto.id, t).do(doc)
         assert [s.class_name for s in doc.segments] == ["fire"] and doc.segments[0] is auto
     roundtrip(doc, SplitSegment(auto.id, snap(37.0, doc.frame_duration)),
-              lambda: [s.origin for s in doc.segments] == ["manual", "manual"])
+              lambda: sorted(s.origin for s in doc.segments) == ["manual", "manual", "mute"])
 
 
 def test_composite_refused_part_leaves_nothing_done() -> None:
@@ -268,10 +269,12 @@ def test_split() -> None:
     cmd = SplitSegment(auto.id, t)
 
     def check() -> None:
-        halves = [s for s in doc.segments if s.overlaps(auto.start, auto.end)]
+        halves = [s for s in doc.segments if s.overlaps(auto.start, auto.end) and s.origin != "mute"]
         assert [(s.start, s.end, s.origin, s.class_name) for s in halves] == [
             (auto.start, t, "manual", auto.class_name), (t, auto.end, "manual", auto.class_name)]
         assert halves[0].id == auto.id
+        assert [(s.class_name, s.start, s.end) for s in doc.segments if s.origin == "mute"] == [
+            (auto.class_name, auto.start, auto.end)]  # the automatic effect was taken over
 
     roundtrip(doc, cmd, check)
     with pytest.raises(ValueError):

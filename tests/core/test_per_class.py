@@ -134,17 +134,21 @@ def test_relabelling_a_manual_leaves_no_mute() -> None:
                             ("river", 12.0, 14.0, "manual")]
 
 
-def test_moving_or_trimming_an_auto_mutes_what_it_vacates() -> None:
+def test_moving_or_trimming_an_auto_mutes_its_original_range_for_its_class() -> None:
     doc = fire_and_river_doc()
     river = next(s for s in doc.segments if s.class_name == "river")
     EditSegment(river.id, start=5.0, end=7.0).do(doc)  # later by 1 s
-    assert summary(doc) == [("fire", 0.0, 4.0, "auto"), ("river", 4.0, 5.0, "mute"),
+    assert summary(doc) == [("fire", 0.0, 4.0, "auto"), ("river", 4.0, 6.0, "mute"),
                             ("river", 5.0, 7.0, "manual"), ("fire", 6.0, 10.0, "auto")]
     doc2 = fire_and_river_doc()
     fire = doc2.segments[0]
-    EditSegment(fire.id, end=3.0).do(doc2)  # trim: the tail is muted for fire only
-    assert summary(doc2) == [("fire", 0.0, 3.0, "manual"), ("fire", 3.0, 4.0, "mute"),
+    EditSegment(fire.id, end=3.0).do(doc2)  # trim: the automatic fire is taken over, fire only
+    assert summary(doc2) == [("fire", 0.0, 3.0, "manual"), ("fire", 0.0, 4.0, "mute"),
                              ("river", 4.0, 6.0, "auto"), ("fire", 6.0, 10.0, "auto")]
+    # Deleting the trimmed piece later does not bring the automatic fire back.
+    DeleteSegment(fire.id).do(doc2)
+    assert summary(doc2) == [("fire", 0.0, 4.0, "mute"), ("river", 4.0, 6.0, "auto"),
+                             ("fire", 6.0, 10.0, "auto")]
 
 
 def test_moving_an_auto_to_another_class_and_place_mutes_all_of_its_old_range() -> None:
@@ -155,33 +159,38 @@ def test_moving_an_auto_to_another_class_and_place_mutes_all_of_its_old_range() 
     assert ("cheer", 5.0, 7.0, "manual") in summary(doc)
 
 
-def test_moving_an_auto_over_its_own_class_leaves_no_redundant_mute() -> None:
+def test_moving_an_auto_over_its_own_class_mutes_only_its_own_range() -> None:
     doc = runs_doc("f" * 40 + "." * 20 + "f" * 40 + "." * 50, fps=FPS)  # fire 0-4 and 6-10
     manual = Segment("fire", 3.0, 5.0, origin="manual")
     AddSegment(manual).do(doc)
     second = next(s for s in doc.segments if s.origin == "auto" and s.start == 6.0)
     EditSegment(second.id, start=8.0, end=12.0).do(doc)
-    assert mutes(doc) == [("fire", 6.0, 8.0)]
+    assert mutes(doc) == [("fire", 6.0, 10.0)]
+    assert ("fire", 0.0, 3.0, "auto") in summary(doc)  # the other automatic fire is untouched
 
 
-def test_split_makes_two_manual_halves_and_no_mute() -> None:
+def test_split_makes_two_manual_halves_and_deleting_one_stays_silent() -> None:
     doc = fire_and_river_doc()
     river = next(s for s in doc.segments if s.class_name == "river")
     SplitSegment(river.id, 5.0).do(doc)
     assert summary(doc) == [("fire", 0.0, 4.0, "auto"), ("river", 4.0, 5.0, "manual"),
-                            ("river", 5.0, 6.0, "manual"), ("fire", 6.0, 10.0, "auto")]
+                            ("river", 4.0, 6.0, "mute"), ("river", 5.0, 6.0, "manual"),
+                            ("fire", 6.0, 10.0, "auto")]
     left = doc.find(river.id)
     assert left is not None and left.end == 5.0
-    DeleteSegment(river.id).do(doc)  # a manual half: no mute, the river auto comes back there
-    assert mutes(doc) == []
-    assert ("river", 4.0, 5.0, "auto") in summary(doc)
+    DeleteSegment(river.id).do(doc)  # a manual half: the automatic river it came from stays gone
+    assert mutes(doc) == [("river", 4.0, 6.0)]
+    assert not any(s.class_name == "river" and s.origin == "auto" for s in doc.segments)
+    assert ("fire", 0.0, 4.0, "auto") in summary(doc)  # other classes untouched
 
 
-def test_properties_make_an_auto_manual_without_mute() -> None:
+def test_properties_make_an_auto_manual_and_take_it_over() -> None:
     doc = fire_and_river_doc()
     river = next(s for s in doc.segments if s.class_name == "river")
     SetSegmentProperties(river.id, gain_db=-6.0).do(doc)
-    assert summary(doc)[1] == ("river", 4.0, 6.0, "manual") and mutes(doc) == []
+    assert summary(doc)[1:3] == [("river", 4.0, 6.0, "manual"), ("river", 4.0, 6.0, "mute")]
+    EditSegment(river.id, start=7.0, end=9.0).do(doc)  # moving the manual one leaves no new mute
+    assert mutes(doc) == [("river", 4.0, 6.0)]
 
 
 def test_deleting_a_manual_leaves_no_mute_even_over_autos_of_its_class() -> None:
