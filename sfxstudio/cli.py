@@ -224,12 +224,12 @@ def write_outputs(project: Project, wav: str | None = None, mp4: str | None = No
                   json_path: str | None = None, project_path: str | None = None,
                   stems: str | None = None, otio: str | None = None, library: Any = None) -> None:
     from sfxstudio import pipeline
-    from sfxstudio.core.atomic import atomic_write_text
+    from sfxstudio.core.atomic import atomic_write_json
 
     if json_path:
         data = {"video": project.video, "params": project.params.to_json(),
                 "segments": [s.to_json() for s in project.segments]}
-        atomic_write_text(json_path, json.dumps(data, indent=1, allow_nan=False) + "\n")
+        atomic_write_json(json_path, data)
         print(f"segments: {json_path}", file=sys.stderr)
     if not (wav or mp4 or stems or otio):
         return

@@ -145,12 +145,24 @@ def _sidecar_arrays(cache: AnalysisCache) -> dict[str, np.ndarray]:
 
 
 def analysis_digest(cache: AnalysisCache) -> str:
-    """sha256 of the analysis content (not of the .npz bytes: zip entries carry a timestamp)."""
+    """sha256 of the analysis content (not of the .npz bytes: zip entries carry a timestamp).
+
+    Remembered in cache.derived for the same array objects (an analysis is never changed in
+    place, a new one is a new cache), so saving an edited project every few seconds does not
+    hash tens of MB of embeddings each time.
+    """
+    key = (id(cache.times), id(cache.probs), id(cache.embeddings), tuple(cache.class_names),
+           cache.frame_duration, cache.duration, cache.model)
+    memo = cache.derived.get("digest")
+    if memo is not None and memo[0] == key:
+        return str(memo[1])
     h = hashlib.sha256(b"sfxstudio-analysis-1\0")
     for name, arr in _sidecar_arrays(cache).items():
         h.update(f"{name}|{arr.dtype.str}|{arr.shape}\0".encode())
         h.update(np.ascontiguousarray(arr).reshape(-1).view(np.uint8).data)
-    return h.hexdigest()
+    digest = h.hexdigest()
+    cache.derived["digest"] = (key, digest)
+    return digest
 
 
 def project_to_json(project: Project, base: Path, analysis_file: str | bool | None = True) -> dict[str, Any]:

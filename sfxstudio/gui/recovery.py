@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import glob
 import json
 import os
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from sfxstudio.core.atomic import atomic_write_text
+from sfxstudio.core.atomic import atomic_write_json
 from sfxstudio.core.errors import BadInputError
 from sfxstudio.core.project import Project
-from sfxstudio.core.project_io import SIDECAR_SUFFIX, load_project, project_to_json, save_analysis
+from sfxstudio.core.project_io import SIDECAR_SUFFIX, load_project, save_project
 
 SUFFIX = ".sfxproj"
 META_SUFFIX = ".json"
@@ -60,7 +61,6 @@ class RecoveryStore:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.session = session or f"session-{uuid.uuid4().hex[:12]}"
-        self._sidecar_of: int | None = None  # id() of the analysis cache already on disk
 
     @property
     def project_file(self) -> Path:
@@ -71,36 +71,27 @@ class RecoveryStore:
         return self.folder / f"{self.session}{META_SUFFIX}"
 
     def write(self, project: Project, source: str | Path | None = None) -> Path:
-        """Write a snapshot of `project`. The analysis sidecar is rewritten only when it changed:
-        it can be tens of MB and never changes while the editor edits effects."""
+        """Write a snapshot of `project` with save_project: the snapshot and its analysis are
+        one unit (content-named sidecar first, project renamed last), and an unchanged
+        analysis is neither hashed again nor rewritten."""
         snapshot = replace(project, segments=list(project.segments))
-        sidecar_name = self.project_file.name + SIDECAR_SUFFIX
-        if snapshot.analysis is not None:
-            if self._sidecar_of != id(snapshot.analysis) or not (self.folder / sidecar_name).exists():
-                save_analysis(snapshot.analysis, self.folder / sidecar_name)
-                self._sidecar_of = id(snapshot.analysis)
-            snapshot.analysis_file = sidecar_name
-        else:
-            snapshot.analysis_file = None
-        text = json.dumps(project_to_json(snapshot, self.folder), indent=1)
-        atomic_write_text(self.project_file, text + "\n")
+        save_project(snapshot, self.project_file)
         meta = {
             "pid": os.getpid(),
             "source": str(source) if source else None,
             "video": project.video,
             "saved_at": _dt.datetime.now().isoformat(timespec="seconds"),
         }
-        atomic_write_text(self.meta_file, json.dumps(meta, indent=1) + "\n")
+        atomic_write_json(self.meta_file, meta)
         return self.project_file
 
     def remove(self) -> None:
         remove_entry_files(self.folder, self.session)
-        self._sidecar_of = None
 
 
 def remove_entry_files(folder: Path, session: str) -> None:
-    for p in (folder / f"{session}{SUFFIX}", folder / f"{session}{SUFFIX}{SIDECAR_SUFFIX}",
-              folder / f"{session}{META_SUFFIX}"):
+    sidecars = list(folder.glob(f"{glob.escape(session)}{SUFFIX}*{SIDECAR_SUFFIX}"))
+    for p in (folder / f"{session}{SUFFIX}", *sidecars, folder / f"{session}{META_SUFFIX}"):
         with contextlib.suppress(OSError):
             p.unlink()
 
