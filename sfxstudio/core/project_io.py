@@ -67,11 +67,26 @@ def _migrate_v1(d: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
+SLIVER = 1e-6  # seconds: v2 rounded times to the microsecond, so a split on a frame edge saved
+# an effect of zero length (or one shorter than this) that later versions refuse
+
+
+def _is_sliver(seg: Any) -> bool:
+    if not isinstance(seg, dict):
+        return False
+    a, b = seg.get("start"), seg.get("end")
+    ok = all(isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x) for x in (a, b))
+    return ok and 0.0 <= b - a < SLIVER  # type: ignore[operator]
+
+
 def _migrate_v2(d: dict[str, Any]) -> dict[str, Any]:
     """v2 named its sidecar "<project file name>.analysis.npz" (rewritten in place on every
     save, so a crash could pair a project with another save's analysis). The name it
-    recorded still loads; the next save moves to a content-named sidecar."""
+    recorded still loads; the next save moves to a content-named sidecar. Effects shorter
+    than a microsecond (left by v2's split at a frame edge) are dropped: load_project warns."""
     d = dict(d)
+    if isinstance(d.get("segments"), list):
+        d["segments"] = [s for s in d["segments"] if not _is_sliver(s)]
     d["version"] = 3
     return d
 
@@ -272,6 +287,12 @@ def load_project(path: str | Path, load_analysis: bool = True) -> Project:
     except RecursionError:
         raise BadInputError(path, "not a valid project file (nested too deeply)") from None
     base = path.resolve().parent
+    if isinstance(data, dict) and isinstance(data.get("version"), int) and data["version"] < 3 \
+            and isinstance(data.get("segments"), list):
+        slivers = sum(_is_sliver(seg) for seg in data["segments"])
+        if slivers:
+            warn(path, f"{slivers} effect(s) shorter than a microsecond (left by an older version's "
+                       "split) were dropped")
     try:
         project = project_from_json(data, base)
     except (KeyError, TypeError, ValueError, OverflowError) as exc:

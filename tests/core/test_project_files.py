@@ -698,3 +698,24 @@ def test_the_good_sidecar_of_the_corpus_loads(tmp_path: Path) -> None:
     assert c.frames == 5 and c.duration == 0.5 and c.class_names == ["fire", "river", "otherwise"]
     np.savez(sidecar, **good_arrays(model=None))  # older sidecars may lack the model name
     assert load_analysis_file(sidecar).model == ""
+
+
+def test_a_v2_file_with_a_split_sliver_still_opens(tmp_path: Path) -> None:
+    """v2 rounded times to the microsecond: a split on a frame edge saved a zero-length effect.
+    Such a file opens, the sliver is dropped with a warning naming the file, the rest is kept."""
+    from sfxstudio.core.errors import collect_warnings
+
+    p = tmp_path / "old.sfxproj"
+    p.write_text(json.dumps({"format": "sfxstudio-project", "version": 2, "segments": [
+        {"class": "lightning", "start": 35.333333, "end": 35.333333, "origin": "manual"},
+        {"class": "lightning", "start": 35.333333, "end": 36.5, "origin": "manual"}]}))
+    with collect_warnings() as lines:
+        project = load_project(p)
+    assert [(s.class_name, s.start, s.end) for s in project.segments] == [("lightning", 35.333333, 36.5)]
+    assert len(lines) == 1 and "old.sfxproj" in lines[0] and "1 effect" in lines[0]
+    # A current file with a zero-length effect is damaged, not old: refused, naming the segment.
+    data = json.loads(p.read_text())
+    data["version"] = 3
+    p.write_text(json.dumps(data))
+    with pytest.raises(BadInputError, match="segment 1"):
+        load_project(p)
