@@ -8,7 +8,7 @@ menu, and the menus show the keyboard shortcuts an editor already knows (Space, 
 
 from __future__ import annotations
 
-import json
+import logging
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -66,8 +66,10 @@ from sfxstudio.gui.teach import (
 )
 from sfxstudio.gui.video_view import VideoView
 from sfxstudio.gui.workers import JobWorker, run_in_background
+from sfxstudio.ml.bundle import read_bundle_json
 from sfxstudio.paths import MODELS
 
+log = logging.getLogger(__name__)
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".ogv", ".mpg", ".mpeg",
                             ".mts", ".m2ts", ".wmv", ".flv", ".3gp"})
 VIDEO_FILTER = "Videos (" + " ".join(f"*{s}" for s in sorted(VIDEO_SUFFIXES)) + ");;All files (*)"
@@ -111,16 +113,15 @@ def bundle_folders(user_folders: list[str]) -> list[tuple[str, Path]]:
     seen: set[Path] = set()
 
     def add(folder: Path) -> None:
-        meta_path = folder / "bundle.json"
-        if not meta_path.is_file() or folder.resolve() in seen:
+        if not (folder / "bundle.json").is_file() or folder.resolve() in seen:
             return
         seen.add(folder.resolve())
         try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            name = str(meta.get("name") or folder.name)
-        except (OSError, ValueError, AttributeError):
-            name = folder.name
-        found.append((name, folder))
+            meta = read_bundle_json(folder)  # the one validating reader (no TensorFlow)
+        except BadInputError as exc:
+            log.warning("model list: %s", exc)  # a broken bundle is left out of the list
+            return
+        found.append((str(meta.get("name") or folder.name), folder))
 
     roots = [MODELS, *[Path(f) for f in user_folders]]
     for root in roots:
@@ -134,8 +135,8 @@ def bundle_folders(user_folders: list[str]) -> list[tuple[str, Path]]:
 
 def bundle_class_names(folder: Path) -> list[str]:
     try:
-        return [str(c) for c in json.loads((folder / "bundle.json").read_text("utf-8"))["classes"]]
-    except (OSError, ValueError, KeyError, TypeError):
+        return [str(c) for c in read_bundle_json(folder)["classes"]]
+    except BadInputError:
         return []
 
 

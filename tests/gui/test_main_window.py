@@ -169,11 +169,16 @@ def test_clean_save_removes_recovery(qtbot: Any, make_window: Any, make_video: A
 def test_model_combo_lists_bundles_and_user_folders(make_window: Any, tmp_path: Path) -> None:
     folder = tmp_path / "mymodels" / "birds"
     folder.mkdir(parents=True)
-    (folder / "bundle.json").write_text(json.dumps({"name": "Birds v2", "classes": ["otherwise"]}))
+    meta = {"format": "sfxstudio-model", "version": 1, "name": "Birds v2", "kind": "keras",
+            "classes": ["bird", "otherwise"], "input_size": [32, 32], "preprocessing": "unit"}
+    (folder / "bundle.json").write_text(json.dumps(meta))
+    broken = tmp_path / "mymodels" / "broken"  # a damaged bundle is left out, not listed
+    broken.mkdir()
+    (broken / "bundle.json").write_text(json.dumps({"name": "Broken", "classes": "otherwise"}))
     w = make_window()
     assert w.add_model_folder(tmp_path / "mymodels")
     labels = [w.model_combo.itemText(i) for i in range(w.model_combo.count())]
-    assert "Birds v2" in labels
+    assert "Birds v2" in labels and "Broken" not in labels
     assert w.selected_model() == folder
     assert w.settings.get("models/selected") == str(folder)
     w2 = make_window()  # remembered
