@@ -275,6 +275,7 @@ def _run_phases(
     import keras
 
     from sfxstudio.ml import tf_setup
+    from sfxstudio.ml.backbones import set_backbone_trainable
 
     planned = sum(p[1] for p in phases)
     run: dict[str, int] = {}
@@ -283,7 +284,8 @@ def _run_phases(
     for name, epochs, lr, trainable in phases:
         if epochs <= 0:
             continue
-        backbone.trainable = trainable
+        # Pretrained BatchNorm stays in inference mode while fine-tuning (see backbones).
+        set_backbone_trainable(model, info, trainable)
         model.compile(
             optimizer=keras.optimizers.Adam(lr),
             loss=keras.losses.SparseCategoricalCrossentropy(),
