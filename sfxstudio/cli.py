@@ -388,7 +388,7 @@ COMMANDS = {"analyze": cmd_analyze, "analyse": cmd_analyze, "export": cmd_export
             "model": cmd_model}
 
 
-def _one_line(text: object, limit: int = 400) -> str:
+def _one_line(text: object, limit: int = 1000) -> str:
     line = " ".join(str(text).split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
 

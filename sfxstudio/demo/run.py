@@ -26,10 +26,11 @@ DEMO_THRESHOLD = 0.5
 
 
 def run_demo(out: Path, seconds: float = 64.0, analysis_fps: float | None = None,
-             model: Path = DEMO_MODEL, log: Any = sys.stderr) -> dict[str, Any]:
+             model: Path = DEMO_MODEL, log: Any = None) -> dict[str, Any]:
     from sfxstudio.demo.demo_video import render_demo_video
     from sfxstudio.ml.evaluate import event_f1, load_truth, segment_f1
 
+    log = log if log is not None else sys.stderr  # looked up now: stderr may be redirected
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()

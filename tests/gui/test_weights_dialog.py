@@ -39,8 +39,9 @@ def calls(monkeypatch: pytest.MonkeyPatch, keras_home: Path) -> list[dict[str, A
     def fake_create(out_dir: Any, weights: Any = "imagenet", allow_download: bool = False, **kw: Any) -> Path:
         made.append({"out": Path(out_dir), "weights": weights, "allow_download": allow_download})
         Path(out_dir).mkdir(parents=True)
-        (Path(out_dir) / "bundle.json").write_text(json.dumps({"name": Path(out_dir).name,
-                                                               "classes": ["otherwise"]}))
+        (Path(out_dir) / "bundle.json").write_text(json.dumps({
+            "format": "sfxstudio-model", "version": 1, "name": Path(out_dir).name, "kind": "keras",
+            "classes": ["fire", "otherwise"], "input_size": [32, 32], "preprocessing": "unit"}))
         return Path(out_dir)
 
     def no_network(*_a: Any, **_k: Any) -> Any:
