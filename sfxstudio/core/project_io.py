@@ -35,6 +35,7 @@ from sfxstudio.core import validate as v
 from sfxstudio.core.atomic import atomic_path, atomic_write_json, check_target
 from sfxstudio.core.classes import SoundAttributes
 from sfxstudio.core.errors import BadInputError, warn
+from sfxstudio.core.inputs import read_bytes, regular_file
 from sfxstudio.core.project import AnalysisCache, AnalysisParams, MixSettings, Project
 from sfxstudio.core.segments import Segment
 
@@ -271,15 +272,7 @@ def save_analysis(cache: AnalysisCache, path: str | Path) -> None:
 
 def load_project(path: str | Path, load_analysis: bool = True) -> Project:
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_PROJECT_BYTES:
-            raise BadInputError(path, f"is {size} bytes, too large to be a project file")
-        raw = path.read_bytes()
-    except IsADirectoryError as exc:
-        raise BadInputError(path, "is a folder, not a project file") from exc
-    except OSError as exc:
-        raise BadInputError(path, f"cannot read the project file ({exc.strerror or exc})") from exc
+    raw = read_bytes(path, "project file", MAX_PROJECT_BYTES)  # never blocks on a FIFO
     try:
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -303,7 +296,7 @@ def load_project(path: str | Path, load_analysis: bool = True) -> Project:
         project.analysis_file = path.name + SIDECAR_SUFFIX  # v1 files did not record it
     if load_analysis and project.analysis_file:
         sidecar = base / project.analysis_file
-        if sidecar.is_file():
+        if sidecar.exists():  # a folder or FIFO there is refused by load_analysis_file
             project.analysis = load_analysis_file(sidecar)
             _check_segments_in_video(path, project)
         else:
@@ -473,6 +466,7 @@ def _all_finite(x: np.ndarray, block: int = 1 << 16) -> bool:
 def load_analysis_file(path: str | Path) -> AnalysisCache:
     """The sidecar, checked before and after loading; BadInputError naming the file and field."""
     path = Path(path)
+    regular_file(path, "analysis file")  # a FIFO or device would block np.load
     heads = _npy_headers(path)
     _check_headers(path, heads)
 

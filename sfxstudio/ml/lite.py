@@ -33,6 +33,7 @@ import numpy as np
 
 from sfxstudio.core.atomic import atomic_write_bytes, atomic_write_text
 from sfxstudio.core.errors import SfxError
+from sfxstudio.core.inputs import regular_file
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,7 @@ def _file_sha256(path: Path) -> str:
     with _hash_lock:
         if memo in _hash_cache:
             return _hash_cache[memo]
+    regular_file(path, "model file")  # a FIFO would block the read below
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 22), b""):

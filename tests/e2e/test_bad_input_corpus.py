@@ -308,6 +308,13 @@ def _truncate(name: str, keep: float) -> Callable[[Path], None]:
     return mutate
 
 
+def _model_fifo(name: str) -> Callable[[Path], None]:
+    def mutate(m: Path) -> None:
+        (m / name).unlink()
+        os.mkfifo(m / name)
+    return mutate
+
+
 MODEL_CASES: dict[str, Callable[[World, Path], Case]] = {
     "model-missing": _m_missing,
     "model-is-file": _m_folder_is_file,
@@ -333,6 +340,8 @@ MODEL_CASES: dict[str, Callable[[World, Path], Case]] = {
     "model-more-classes-than-outputs": _model_case(_bundle_json(
         lambda d: d.update(classes=[*d["classes"], "extra_class"]))),
     "model-lambda-layer": _m_lambda,
+    "model-keras-fifo": _model_case(_model_fifo("model.keras"), "model.keras"),
+    "model-bundle-json-fifo": _model_case(_model_fifo("bundle.json")),
     "model-list-missing-folder": lambda w, d: Case(["model", "list", str(d / "gone")], 2, ("gone",)),
 }
 
@@ -483,8 +492,28 @@ def _p_folder(w: World, d: Path) -> Case:
                 [out])
 
 
+def _p_fifo(w: World, d: Path) -> Case:
+    os.mkfifo(d / "pipe.sfxproj")
+    out = d / "out.wav"
+    shutil.copy2(w.earlier / "fx.wav", out)
+    return Case(["export", str(d / "pipe.sfxproj"), "--wav", str(out)], 2, ("pipe.sfxproj",), False, [],
+                [out])
+
+
+def _sidecar_fifo(w: World, d: Path) -> Case:
+    p = _copy_project(w, d)
+    side = next(d.glob("*.analysis.npz"))
+    side.unlink()
+    os.mkfifo(side)
+    out = d / "out.wav"
+    shutil.copy2(w.earlier / "fx.wav", out)
+    return Case(["export", str(p), "--wav", str(out)], 2, (side.name,), False, [p], [out])
+
+
 PROJECT_CASES: dict[str, Callable[[World, Path], Case]] = {
     "project-missing": _p_missing,
+    "project-fifo": _p_fifo,
+    "project-sidecar-fifo": _sidecar_fifo,
     "project-folder": _p_folder,
     "project-empty": _raw_project(b""),
     "project-not-json": _raw_project(b"{ not json"),
