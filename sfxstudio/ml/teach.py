@@ -11,7 +11,8 @@ the model's last layer reads). The editor's edits say what those frames really a
   0.75 -> 0.42 with 0, -> 0.94 with 0.1 to 1.0). They also re-teach the model its own mistakes
   the editor did not get to, which is why they weigh less than a correction; 0 turns them off.
 A frame belongs to a range when its centre (t + frame_duration / 2) lies inside it. A frame
-inside manual segments of two different classes is ambiguous for a one-label head and skipped.
+inside manual segments of k classes (classes overlap: an ambulance among cars) counts for each
+of them with weight 1/k, a soft target, rather than being dropped.
 
 The head (one Dense softmax layer, embedding -> classes) starts from the base model's "probs"
 weights, so it starts from the base model's behaviour, and an L2 pull towards those weights
@@ -21,6 +22,11 @@ well under a second. The new bundle is the base model up to its embedding layer 
 probs layer, saved like any bundle (safe_mode-loadable, no Lambda layers), with its provenance
 in bundle.json. `reclassify` applies the new head to a cache's embeddings: new probabilities
 without decoding the video again.
+
+An ImageNet-mapped base (and a model taught from one) keeps its ImageNet logits and mapping:
+the taught model adds a per-class offset and one taught logit per class (see MappedHead), so
+classes nobody corrected are recognised as before, and a class the base does not know (a name
+only the editor's manual effects use) is learnt from its taught logit alone.
 """
 
 from __future__ import annotations
@@ -58,6 +64,8 @@ class TeachingData:
     class_names: list[str]
     corrected: np.ndarray  # (N,) bool: the label comes from the editor
     sources: list[dict[str, Any]] = field(default_factory=list)
+    # Per project, the cache frame of each row (a frame in two classes' segments gives two rows).
+    frame_index: list[np.ndarray] = field(default_factory=list)
 
     def counts(self, corrected_only: bool = False) -> dict[str, int]:
         labels = self.labels[self.corrected] if corrected_only else self.labels
@@ -75,12 +83,16 @@ def _as_project(p: Project | str | Path) -> tuple[Project, str | None]:
 
 def _frame_labels(
     cache: AnalysisCache, project: Project, names: list[str], pseudo: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """-> (label per frame, -1 = unlabelled; True where the label comes from the editor)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """-> (frame index, label, share, corrected) per labelled row.
+
+    A frame inside manual segments of k classes (classes overlap: an ambulance among cars)
+    gives k rows, one per class, each with share 1/k: a soft target that says "these classes",
+    instead of dropping the frame. Other labelled frames give one row with share 1.
+    """
     n = cache.frames
     centre = np.asarray(cache.times, np.float64) + 0.5 * cache.frame_duration
-    manual = np.full(n, -1, np.int64)
-    ambiguous = np.zeros(n, bool)
+    manual = np.zeros((n, len(names)), bool)
     muted = np.zeros(n, bool)
     auto = np.full(n, -1, np.int64)
     for seg in project.segments:
@@ -88,22 +100,32 @@ def _frame_labels(
         if seg.origin == "mute":
             muted |= inside
         elif seg.origin == "manual":
-            c = names.index(seg.class_name)
-            ambiguous |= inside & (manual >= 0) & (manual != c)
-            manual[inside] = c
+            manual[inside, names.index(seg.class_name)] = True
         else:
             auto[inside] = names.index(seg.class_name)
     otherwise = names.index(OTHERWISE)
-    labels = np.full(n, -1, np.int64)
+    claimed = manual.sum(axis=1)
     # A manual segment states what is there; a mute only removes a proposal. Manual wins.
-    labels[muted] = otherwise
-    labels[manual >= 0] = manual[manual >= 0]
-    labels[ambiguous] = -1
-    corrected = labels >= 0
+    frame_m, label_m = np.nonzero(manual)
+    share_m = 1.0 / claimed[frame_m]
+    only_muted = np.flatnonzero(muted & (claimed == 0))
+    frames = [frame_m, only_muted]
+    labels = [label_m, np.full(len(only_muted), otherwise, np.int64)]
+    shares = [share_m, np.ones(len(only_muted))]
+    corrected = [np.ones(len(frame_m), bool), np.ones(len(only_muted), bool)]
     if pseudo:
-        left_alone = ~corrected & ~ambiguous
-        labels[left_alone] = np.where(auto[left_alone] >= 0, auto[left_alone], otherwise)
-    return labels, corrected
+        left_alone = np.flatnonzero(~muted & (claimed == 0))
+        frames.append(left_alone)
+        labels.append(np.where(auto[left_alone] >= 0, auto[left_alone], otherwise))
+        shares.append(np.ones(len(left_alone)))
+        corrected.append(np.zeros(len(left_alone), bool))
+    order = np.argsort(np.concatenate(frames), kind="stable")
+    return (
+        np.concatenate(frames)[order].astype(np.int64),
+        np.concatenate(labels)[order].astype(np.int64),
+        np.concatenate(shares)[order].astype(np.float32),
+        np.concatenate(corrected)[order],
+    )
 
 
 def collect_frames(
@@ -146,24 +168,24 @@ def collect_frames(
             if seg.origin == "manual" and seg.class_name not in names:
                 names.append(seg.class_name)
 
-    embs, labels, weights, corrected, sources = [], [], [], [], []
+    embs, labels, weights, corrected, sources, frame_index = [], [], [], [], [], []
     for project, file in loaded:
         cache = project.analysis
         assert cache is not None
-        lab, corr = _frame_labels(cache, project, names, pseudo_weight > 0)
-        keep = lab >= 0
-        embs.append(np.asarray(cache.embeddings[keep], np.float32))
-        labels.append(lab[keep])
-        weights.append(np.where(corr[keep], 1.0, pseudo_weight).astype(np.float32))
-        corrected.append(corr[keep])
+        idx, lab, share, corr = _frame_labels(cache, project, names, pseudo_weight > 0)
+        embs.append(np.asarray(cache.embeddings[idx], np.float32))
+        frame_index.append(idx)
+        labels.append(lab)
+        weights.append((np.where(corr, 1.0, pseudo_weight) * share).astype(np.float32))
+        corrected.append(corr)
         counts = np.bincount(lab[corr], minlength=len(names))
         sources.append(
             {
                 "project": file,
                 "video": project.video,
                 "frames": int(cache.frames),
-                "corrected_frames": int(corr.sum()),
-                "pseudo_labelled_frames": int((keep & ~corr).sum()),
+                "corrected_frames": len(np.unique(idx[corr])),
+                "pseudo_labelled_frames": int((~corr).sum()),
                 "corrected_per_class": {c: int(k) for c, k in zip(names, counts, strict=True) if k},
             }
         )
@@ -174,6 +196,7 @@ def collect_frames(
         names,
         np.concatenate(corrected),
         sources,
+        frame_index,
     )
     if not data.corrected.any():
         raise BadInputError(
@@ -261,12 +284,38 @@ def softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def head_probs(
+    x: np.ndarray,
+    kernel: np.ndarray,
+    bias: np.ndarray,
+    base_logits: np.ndarray | None = None,
+    offset: np.ndarray | None = None,
+) -> np.ndarray:
+    """The head's class probabilities for embeddings x (N, D).
+
+    Without base_logits: softmax(x @ kernel + bias). With base_logits (N, C), a fixed base
+    model's log class mass per frame (an ImageNet-mapped base: L_c = log of the summed
+    exp-logits of class c's ImageNet classes, -inf where it has none), the head keeps the base
+    and adds to it: P = softmax(v) with v_c = logaddexp(L_c + offset_c, u_c), u = x @ kernel +
+    bias. Each taught logit u_c adds probability mass to class c on top of the base's, and
+    offset_c scales the base's own mass for c. It is a softmax over [the 1000 ImageNet logits
+    (+ offset of their class), u] summed per class: how the saved model computes it.
+    """
+    u = np.asarray(x, np.float32) @ kernel + bias
+    if base_logits is None:
+        return softmax(u)
+    lb = base_logits + (0.0 if offset is None else offset)
+    with np.errstate(divide="ignore"):
+        return softmax(np.logaddexp(lb, u)).astype(np.float32)
+
+
 @dataclass
 class HeadFit:
     kernel: np.ndarray  # (D, C)
     bias: np.ndarray  # (C,)
     loss: list[float]
     seconds: float
+    offset: np.ndarray | None = None  # (C,): with base_logits, the learnt scale of the base's mass
 
 
 def fit_head(
@@ -282,11 +331,17 @@ def fit_head(
     seed: int = 0,
     progress: ProgressFn | None = None,
     cancel: Callable[[], bool] | None = None,
+    base_logits: np.ndarray | None = None,
 ) -> HeadFit:
     """Softmax regression from (kernel0, bias0): weighted cross-entropy + anchor * ||W - W0||^2.
 
     Classes are balanced (each class present carries the same total weight), so a long muted
     stretch of `otherwise` does not drown a short manual segment. Adam, mini-batches.
+
+    base_logits (N, C): a fixed base's log class mass per frame (see head_probs). The head then
+    adds to the base instead of replacing it, so what the base recognised stays recognised
+    unless a correction says otherwise; the per-class offsets start at 0 and are pulled back
+    to 0 like the kernel.
     """
     from sfxstudio.core.errors import Cancelled
 
@@ -302,53 +357,84 @@ def fit_head(
     balance[present] = w.sum() / (present.sum() * per_class[present])
     w = (w * balance[y]).astype(np.float32)
     w /= w.mean()
-    kernel0 = np.asarray(kernel0, np.float32)
-    bias0 = np.asarray(bias0, np.float32)
-    kernel, bias = kernel0.copy(), bias0.copy()
-    m = [np.zeros_like(kernel), np.zeros_like(bias)]
-    v = [np.zeros_like(kernel), np.zeros_like(bias)]
+    base = None if base_logits is None else np.asarray(base_logits, np.float32)
+    if base is not None and base.shape != (n, c):
+        raise ValueError(f"base_logits must be ({n}, {c}), not {base.shape}")
+    params = [np.array(kernel0, np.float32), np.array(bias0, np.float32)]
+    anchors: list[np.ndarray | None] = [np.asarray(kernel0, np.float32), None]
+    if base is not None:
+        params.append(np.zeros(c, np.float32))
+        anchors.append(np.zeros(c, np.float32))
+    adam = _Adam(params, learning_rate)
     rng = np.random.default_rng(seed)
     onehot = np.eye(c, dtype=np.float32)
     losses: list[float] = []
-    step = 0
     with _single_threaded_blas():
         for epoch in range(epochs):
-            step = _epoch(x, y, w, kernel, bias, kernel0, m, v, step, rng, onehot, batch_size,
-                          learning_rate, anchor, losses)
+            order = rng.permutation(n)
+            total = 0.0
+            for start in range(0, n, batch_size):
+                idx = order[start : start + batch_size]
+                loss, grads = _loss_and_grads(x[idx], y[idx], w[idx], params, onehot,
+                                              None if base is None else base[idx])
+                total += loss
+                for g, p, a in zip(grads, params, anchors, strict=True):
+                    if a is not None:
+                        g += 2.0 * anchor * (p - a)
+                adam.step(grads)
+            losses.append(total / n)
             if progress is not None:
                 progress({"phase": "teach", "epoch": epoch + 1, "epochs": epochs, "loss": losses[-1]})
             if cancel is not None and cancel():
                 raise Cancelled("teaching cancelled")
-    return HeadFit(kernel, bias, losses, time.perf_counter() - started)
+    offset = params[2] if base is not None else None
+    return HeadFit(params[0], params[1], losses, time.perf_counter() - started, offset)
 
 
-def _epoch(
-    x: np.ndarray, y: np.ndarray, w: np.ndarray, kernel: np.ndarray, bias: np.ndarray,
-    kernel0: np.ndarray, m: list[np.ndarray], v: list[np.ndarray], step: int,
-    rng: np.random.Generator, onehot: np.ndarray, batch_size: int, learning_rate: float,
-    anchor: float, losses: list[float],
-) -> int:
-    """One pass of Adam over shuffled mini-batches; updates kernel, bias, m and v in place."""
-    b1, b2, eps = 0.9, 0.999, 1e-8
-    n = len(y)
-    order = rng.permutation(n)
-    total = 0.0
-    for start in range(0, n, batch_size):
-        idx = order[start : start + batch_size]
-        xb, yb, wb = x[idx], y[idx], w[idx]
-        p = softmax(xb @ kernel + bias)
-        total += float(-(wb * np.log(p[np.arange(len(idx)), yb] + 1e-12)).sum())
-        g = (p - onehot[yb]) * (wb / len(idx))[:, None]
-        grads = (xb.T @ g + 2.0 * anchor * (kernel - kernel0), g.sum(axis=0))
-        step += 1
-        for i, (param, grad) in enumerate(zip((kernel, bias), grads, strict=True)):
-            m[i] = b1 * m[i] + (1 - b1) * grad
-            v[i] = b2 * v[i] + (1 - b2) * grad * grad
-            mhat = m[i] / (1 - b1**step)
-            vhat = v[i] / (1 - b2**step)
-            param -= learning_rate * mhat / (np.sqrt(vhat) + eps)
-    losses.append(total / n)
-    return step
+def _loss_and_grads(
+    xb: np.ndarray, yb: np.ndarray, wb: np.ndarray, params: list[np.ndarray], onehot: np.ndarray,
+    base: np.ndarray | None,
+) -> tuple[float, list[np.ndarray]]:
+    """Summed weighted cross-entropy of a batch and the gradients of its mean, per parameter."""
+    kernel, bias = params[0], params[1]
+    rows = np.arange(len(yb))
+    u = xb @ kernel + bias
+    if base is None:
+        p = softmax(u)
+    else:
+        with np.errstate(divide="ignore"):
+            lb = base + params[2]
+            v = np.logaddexp(lb, u)
+        p = softmax(v)
+    loss = float(-(wb * np.log(p[rows, yb] + 1e-12)).sum())
+    g = (p - onehot[yb]) * (wb / len(yb))[:, None]  # d loss / d (pre-softmax logits)
+    if base is None:
+        return loss, [xb.T @ g, g.sum(axis=0)]
+    # v = logaddexp(lb, u): dv/du = exp(u - v), dv/d offset = exp(lb - v) (the two add to 1).
+    gu = g * np.exp(u - v)
+    go = g * np.exp(lb - v)
+    return loss, [xb.T @ gu, gu.sum(axis=0), go.sum(axis=0)]
+
+
+class _Adam:
+    """Adam (Kingma & Ba) over a list of numpy arrays, updated in place."""
+
+    def __init__(self, params: list[np.ndarray], learning_rate: float) -> None:
+        self.params = params
+        self.lr = learning_rate
+        self.m = [np.zeros_like(p) for p in params]
+        self.v = [np.zeros_like(p) for p in params]
+        self.t = 0
+
+    def step(self, grads: list[np.ndarray]) -> None:
+        b1, b2, eps = 0.9, 0.999, 1e-8
+        self.t += 1
+        for p, g, m, v in zip(self.params, grads, self.m, self.v, strict=True):
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * g * g
+            p -= self.lr * (m / (1 - b1**self.t)) / (np.sqrt(v / (1 - b2**self.t)) + eps)
 
 
 # --- bundles ----------------------------------------------------------------------------------------
@@ -394,25 +480,145 @@ def _probs_head(model: Any, where: Path | str) -> tuple[np.ndarray, np.ndarray]:
 def _initial_head(
     base_model: Any, meta: dict[str, Any], names: list[str], dim: int, where: Path
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The base model's head for the first columns, neutral columns for added classes.
-
-    An imagenet_mapped base has no head over our classes (its top is ImageNet's 1000-way
-    softmax): the head starts at zero with `otherwise` favoured, i.e. "no effect" until taught.
-    """
+    """A keras base's softmax head for the first columns, neutral columns for added classes."""
     base_names = list(meta.get("classes", []))
     kernel = np.zeros((dim, len(names)), np.float32)
     bias = np.zeros(len(names), np.float32)
-    if meta.get("kind", "keras") == "keras":
-        k0, b0 = _probs_head(base_model, where)
-        if k0.shape != (dim, len(base_names)):
-            raise BadInputError(where, f"the {PROBS_LAYER!r} layer's weights do not match the embedding")
-        kernel[:, : len(base_names)] = k0
-        bias[: len(base_names)] = b0
-        # New classes start a little below the median logit: possible, not yet proposed.
-        bias[len(base_names) :] = float(np.median(b0)) - 1.0
-    else:
-        bias[names.index(OTHERWISE)] = 3.0
+    k0, b0 = _probs_head(base_model, where)
+    if k0.shape != (dim, len(base_names)):
+        raise BadInputError(where, f"the {PROBS_LAYER!r} layer's weights do not match the embedding")
+    kernel[:, : len(base_names)] = k0
+    bias[: len(base_names)] = b0
+    # New classes start a little below the median logit: possible, not yet proposed.
+    bias[len(base_names) :] = float(np.median(b0)) - 1.0
     return kernel, bias
+
+
+# --- a head that keeps an ImageNet-mapped base ------------------------------------------------------
+# An imagenet_mapped base recognises its classes through ImageNet's 1000-way classifier. A head
+# trained from scratch on one video would forget all of that (and, taught from a clip that is all
+# one class, learns "everything is that class": nothing in the clip says what it is not). So the
+# taught model keeps the base's ImageNet logits and their mapping, and learns two small things:
+# a per-class offset (trust the base's mass for a class more or less) and one extra logit per
+# class on the embedding, whose mass is added to the class. Untaught, it is the base exactly.
+BASE_LOGITS_LAYER = "base_logits"  # Dense(1000) on the embedding: the ImageNet logits (+ offsets)
+TAUGHT_LOGITS_LAYER = "taught_logits"  # Dense(C) on the embedding: the taught extra logits
+# A new taught logit starts with this share of a typical frame's base mass: possible, not proposed.
+NEW_MASS_SHARE = 1e-4
+
+
+@dataclass
+class MappedHead:
+    """base logits z = x @ base_kernel + base_bias (D -> G); groups (G, C) 0/1 says which class
+    each of them counts for; kernel/bias (D -> C) the taught logits to start from."""
+
+    base_kernel: np.ndarray
+    base_bias: np.ndarray
+    groups: np.ndarray
+    kernel: np.ndarray
+    bias: np.ndarray
+
+    def base_logits(self, x: np.ndarray) -> np.ndarray:
+        """(N, C) log of each class's summed exp-logits; -inf for a class with none."""
+        z = np.asarray(x, np.float32) @ self.base_kernel + self.base_bias
+        out = np.full((len(z), self.groups.shape[1]), -np.inf, np.float32)
+        for c in range(self.groups.shape[1]):
+            cols = self.groups[:, c] > 0
+            if cols.any():
+                zc = z[:, cols]
+                top = zc.max(axis=1)
+                out[:, c] = top + np.log(np.exp(zc - top[:, None]).sum(axis=1))
+        return out
+
+    def probs(self, x: np.ndarray) -> np.ndarray:
+        return head_probs(x, self.kernel, self.bias, self.base_logits(x))
+
+
+def _dense_weights(model: Any, name: str, where: Path | str) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        weights = model.get_layer(name).get_weights()
+    except ValueError:
+        raise BadInputError(where, f"the model has no {name!r} layer") from None
+    if len(weights) != 2 or np.ndim(weights[0]) != 2:
+        raise BadInputError(where, f"the {name!r} layer is not a Dense layer")
+    return np.asarray(weights[0], np.float32), np.asarray(weights[1], np.float32)
+
+
+def is_mapped_head(model: Any) -> bool:
+    """A model taught from an ImageNet-mapped base (it keeps the base's logits)."""
+    return any(layer.name == TAUGHT_LOGITS_LAYER for layer in model.layers)
+
+
+def mapped_head(model: Any, meta: dict[str, Any], names: list[str], where: Path | str) -> MappedHead:
+    """The MappedHead of an imagenet_mapped bundle or of a model taught from one, widened to
+    `names` (new classes: no base logits, a taught logit that starts near zero mass)."""
+    base_names = list(meta.get("classes", []))
+    extra = len(names) - len(base_names)
+    if is_mapped_head(model):
+        wb, bb = _dense_weights(model, BASE_LOGITS_LAYER, where)
+        k0, b0 = _dense_weights(model, TAUGHT_LOGITS_LAYER, where)
+        g_all = np.asarray(model.get_layer(PROBS_LAYER).get_weights()[0], np.float32)
+        groups = g_all[: wb.shape[1]]
+    else:
+        from sfxstudio.ml.imagenet import IMAGENET_OUTPUT, mapping_matrix, parse_map
+
+        wb, bb = _dense_weights(model, IMAGENET_OUTPUT, where)
+        groups = mapping_matrix(parse_map(meta.get("mapping"), where), base_names)
+        if OTHERWISE in base_names:  # otherwise = the ImageNet classes no effect class claims
+            groups[:, base_names.index(OTHERWISE)] = groups.sum(axis=1) == 0
+        k0 = np.zeros((wb.shape[0], len(base_names)), np.float32)
+        b0 = np.full(len(base_names), np.nan, np.float32)
+    if groups.shape != (wb.shape[1], len(base_names)) or k0.shape != (wb.shape[0], len(base_names)):
+        raise BadInputError(where, "the model's head does not match its classes")
+    head = MappedHead(
+        wb, bb,
+        np.concatenate([groups, np.zeros((len(groups), extra), np.float32)], axis=1),
+        np.concatenate([k0, np.zeros((len(k0), extra), np.float32)], axis=1),
+        np.concatenate([b0, np.full(extra, np.nan, np.float32)]),
+    )
+    return head
+
+
+def _start_new_logits(head: MappedHead, x: np.ndarray) -> None:
+    """Taught logits not yet set (nan) start at NEW_MASS_SHARE of a typical frame's base mass."""
+    unset = np.isnan(head.bias)
+    if unset.any():
+        total = np.logaddexp.reduce(head.base_logits(x), axis=1)
+        head.bias[unset] = float(np.median(total)) + float(np.log(NEW_MASS_SHARE))
+
+
+def _mapped_model(base_model: Any, emb_tensor: Any, head: MappedHead, fit: HeadFit, n_classes: int) -> Any:
+    """inputs -> embedding -> softmax([ImageNet logits + class offsets, taught logits]) summed
+    per class by a fixed 0/1 Dense: the class probabilities of head_probs, in Keras layers."""
+    import keras
+
+    assert fit.offset is not None
+    n_base = head.base_kernel.shape[1]
+    base = keras.layers.Dense(n_base, name=BASE_LOGITS_LAYER, dtype="float32")
+    taught = keras.layers.Dense(n_classes, name=TAUGHT_LOGITS_LAYER, dtype="float32")
+    both = keras.layers.Concatenate(name="all_logits")([base(emb_tensor), taught(emb_tensor)])
+    spread = keras.layers.Activation("softmax", name="all_probs", dtype="float32")(both)
+    total = keras.layers.Dense(n_classes, use_bias=False, name=PROBS_LAYER, dtype="float32")
+    model = keras.Model(base_model.inputs, total(spread), name=f"{base_model.name}_taught")
+    # Each base logit belongs to one class: its class's offset folds into its bias.
+    base.set_weights([head.base_kernel, head.base_bias + head.groups @ fit.offset])
+    taught.set_weights([fit.kernel, fit.bias])
+    total.set_weights([np.concatenate([head.groups, np.eye(n_classes, dtype=np.float32)])])
+    for layer in (base, taught, total):
+        layer.trainable = False
+    return model
+
+
+def _warn_one_sided(data: TeachingData, where: Path) -> None:
+    """Every frame learnt from has the same class: nothing shows what that class is not."""
+    present = np.unique(data.labels)
+    if len(present) == 1:
+        name = data.class_names[int(present[0])]
+        from sfxstudio.core.errors import warn
+
+        warn(where, f"every frame learnt from is {name!r}: nothing shows the model what is not "
+                    f"{name!r}, so it may propose it on unrelated footage; correct a stretch "
+                    "without it too, or add a project where it is absent")
 
 
 def teach(
@@ -462,10 +668,22 @@ def teach(
             f"the projects' embeddings have {data.embeddings.shape[1]} values per frame, "
             f"this model's {dim}: they were analysed with another model",
         )
-    kernel0, bias0 = _initial_head(base_model, meta, data.class_names, dim, base_dir)
+    n_classes = len(data.class_names)
+    mapped = meta.get("kind", "keras") == "imagenet_mapped" or is_mapped_head(base_model)
     corrected_x = data.embeddings[data.corrected]
     corrected_y = data.labels[data.corrected]
-    before = float((softmax(corrected_x @ kernel0 + bias0).argmax(1) == corrected_y).mean())
+    if mapped:
+        mhead = mapped_head(base_model, meta, data.class_names, base_dir)
+        _start_new_logits(mhead, data.embeddings)
+        kernel0, bias0 = mhead.kernel, mhead.bias
+        base_logits: np.ndarray | None = mhead.base_logits(data.embeddings)
+        before_probs = mhead.probs(corrected_x)
+    else:
+        kernel0, bias0 = _initial_head(base_model, meta, data.class_names, dim, base_dir)
+        base_logits = None
+        before_probs = softmax(corrected_x @ kernel0 + bias0)
+    before = float((before_probs.argmax(1) == corrected_y).mean())
+    _warn_one_sided(data, base_dir)
     fit = fit_head(
         data.embeddings,
         data.labels,
@@ -477,20 +695,26 @@ def teach(
         anchor=anchor,
         progress=progress,
         cancel=cancel,
+        base_logits=base_logits,
     )
-    after = float((softmax(corrected_x @ fit.kernel + fit.bias).argmax(1) == corrected_y).mean())
+    after_probs = head_probs(
+        corrected_x, fit.kernel, fit.bias,
+        None if base_logits is None else base_logits[data.corrected], fit.offset,
+    )
+    after = float((after_probs.argmax(1) == corrected_y).mean())
 
     # Base model up to the embedding + the new head. Reusing the base's layer objects keeps the
     # backbone's weights exactly; the old head (and dropout, an identity at inference) drop out.
-    head = keras.layers.Dense(len(data.class_names), activation="softmax", name=PROBS_LAYER, dtype="float32")
-    model = keras.Model(base_model.inputs, head(emb_tensor), name=f"{base_model.name}_taught")
-    head.set_weights([fit.kernel, fit.bias])
+    if mapped:
+        model = _mapped_model(base_model, emb_tensor, mhead, fit, n_classes)
+    else:
+        head = keras.layers.Dense(n_classes, activation="softmax", name=PROBS_LAYER, dtype="float32")
+        model = keras.Model(base_model.inputs, head(emb_tensor), name=f"{base_model.name}_taught")
+        head.set_weights([fit.kernel, fit.bias])
 
     version = model_version(meta) + 1
-    # An imagenet_mapped base recognised its classes through the ImageNet top, which the new head
-    # replaces: only what was taught is recognised now.
-    keras_base = meta.get("kind", "keras") == "keras"
-    base_supported = (meta.get("supported_classes") or base_names) if keras_base else []
+    # Both kinds of head keep what the base recognised (an ImageNet-mapped base keeps its mapping).
+    base_supported = meta.get("supported_classes") or base_names
     taught = set(data.counts())
     supported = [c for c in data.class_names if c in base_supported or c in taught or c == OTHERWISE]
     training = {
@@ -501,8 +725,10 @@ def teach(
         "learning_rate": learning_rate,
         "anchor": anchor,
         "pseudo_weight": pseudo_weight,
+        "head": "base ImageNet logits and mapping kept; per-class offsets and taught logits added"
+        if mapped else "softmax Dense on the embedding",
         "frames": len(data.labels),
-        "corrected_frames": int(data.corrected.sum()),
+        "corrected_frames": sum(int(src["corrected_frames"]) for src in data.sources),
         "frames_per_class": data.counts(),
         "corrected_frames_per_class": data.counts(corrected_only=True),
         "accuracy_on_corrections_before": round(before, 4),
@@ -544,8 +770,9 @@ def reclassify(cache: AnalysisCache, new_bundle: str | Path | Any) -> np.ndarray
     """New probabilities (N, C) for a cache from its embeddings only, through the bundle's head.
 
     new_bundle: a folder or a loaded ModelBundle whose model ends in the "probs" softmax Dense
-    layer on the embedding (every SFX Studio keras bundle, taught or trained). The cache must
-    come from a model with the same backbone (teaching keeps it), checked by embedding size.
+    layer on the embedding (every SFX Studio keras bundle, taught or trained), or a model taught
+    from an ImageNet-mapped base (its head reads the embedding only). The cache must come from
+    a model with the same backbone (teaching keeps it), checked by embedding size.
     """
     if isinstance(new_bundle, (str, Path)):
         from sfxstudio.ml.bundle import MODEL_FILE, load_keras_model
@@ -553,18 +780,28 @@ def reclassify(cache: AnalysisCache, new_bundle: str | Path | Any) -> np.ndarray
         folder = Path(new_bundle)
         model = load_keras_model(folder / MODEL_FILE)
         where: Path | str = folder
+        meta: dict[str, Any] | None = None
     else:
         model = new_bundle.model
         where = getattr(new_bundle, "path", None) or "model"
-    kernel, bias = _probs_head(model, where)
+        meta = getattr(new_bundle, "meta", None)
+    if is_mapped_head(model):
+        wb, _ = _dense_weights(model, BASE_LOGITS_LAYER, where)
+        dim = wb.shape[0]
+        names = list((meta or _read_meta(Path(where)))["classes"])
+        head: Callable[[np.ndarray], np.ndarray] = mapped_head(model, {"classes": names}, names, where).probs
+    else:
+        kernel, bias = _probs_head(model, where)
+        dim = kernel.shape[0]
+        head = lambda x: softmax(x @ kernel + bias)
     emb = np.asarray(cache.embeddings, np.float32)
-    if emb.ndim != 2 or emb.shape[1] != kernel.shape[0]:
+    if emb.ndim != 2 or emb.shape[1] != dim:
         raise BadInputError(
             where,
             f"the analysis has embeddings of size {emb.shape[-1] if emb.ndim == 2 else 0}, the "
-            f"model's head reads {kernel.shape[0]}: analyse the video again with this model",
+            f"model's head reads {dim}: analyse the video again with this model",
         )
-    return softmax(emb @ kernel + bias).astype(np.float32)
+    return np.asarray(head(emb), np.float32)
 
 
 def reclassified_cache(cache: AnalysisCache, new_bundle: Any) -> AnalysisCache:

@@ -44,22 +44,23 @@ def test_frame_labels_follow_the_edits() -> None:
             Segment("river", 1.0, 1.5, origin="mute"),  # frames 10-14 -> otherwise
             Segment("wave", 1.3, 1.6, origin="manual"),  # frames 13-15: manual beats the mute
             Segment("cars", 2.0, 2.3, origin="manual"),
-            Segment("typing", 2.1, 2.5, origin="manual"),  # frames 21-22 claimed twice: skipped
+            Segment("typing", 2.1, 2.5, origin="manual"),  # frames 21-22 in both: half each
             Segment("dog_barking", 2.6, 3.0, origin="auto"),  # not a correction
         ],
     )
     d = teach.collect_frames([project], pseudo_weight=0.0)  # corrections only
-    got = {round(float(e[0]) / 4): NAMES[lab] for e, lab in zip(d.embeddings, d.labels, strict=True)}
+    rows = sorted((round(float(e[0]) / 4), NAMES[lab], float(w))
+                  for e, lab, w in zip(d.embeddings, d.labels, d.weights, strict=True))
     expected = {i: "fire" for i in range(5)} | {i: OTHERWISE for i in range(10, 13)}
     expected |= {13: "wave", 14: "wave", 15: "wave", 20: "cars", 23: "typing", 24: "typing"}
-    assert got == expected
-    assert d.weights.tolist() == [1.0] * len(expected) and d.corrected.all()
-    assert d.sources[0]["corrected_frames"] == len(expected)
+    both = [(f, c, 0.5) for f in (21, 22) for c in ("cars", "typing")]
+    assert rows == sorted([(f, c, 1.0) for f, c in expected.items()] + both)
+    assert d.corrected.all() and d.frame_index[0].tolist() == sorted([*expected, 21, 21, 22, 22])
+    assert d.sources[0]["corrected_frames"] == len(expected) + 2  # frames, not rows
 
     pseudo = teach.collect_frames([project], pseudo_weight=0.25)
     labels = dict(zip((round(float(e[0]) / 4) for e in pseudo.embeddings), pseudo.labels, strict=True))
     assert NAMES[labels[27]] == "dog_barking" and NAMES[labels[7]] == OTHERWISE  # left alone
-    assert 21 not in labels  # ambiguous frames stay out
     assert pseudo.weights[~pseudo.corrected].tolist() == [0.25] * int((~pseudo.corrected).sum())
 
 
