@@ -95,6 +95,9 @@ class SoundClass:
     display_name: str
     color: str
     sound: SoundAttributes | None  # None for `otherwise`
+    # Text prompts that describe the class to a zero-shot (image-text) model; for `otherwise`,
+    # what "no effect" looks like. Empty: the zero-shot layer derives them from the name.
+    prompts: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -149,6 +152,24 @@ class ClassSet:
         return ClassSet(tuple(out), otherwise=self.otherwise)
 
 
+MAX_PROMPTS = 32  # per class: each one is a text-encoder pass
+MAX_PROMPT_CHARS = 200
+
+
+def read_prompts(value: Any, field: str) -> tuple[str, ...]:
+    """A class's text prompts: a list of non-empty, single-line texts (ValueError naming
+    `field` otherwise). Whitespace is trimmed and repeats dropped, order kept."""
+    items = validate.array(value, field, max_len=MAX_PROMPTS)
+    out: list[str] = []
+    for i, item in enumerate(items):
+        text = " ".join(validate.text(item, f"{field}[{i}]", max_len=MAX_PROMPT_CHARS).split())
+        if not text:
+            raise ValueError(f"{field}[{i}] is empty")
+        if text not in out:
+            out.append(text)
+    return tuple(out)
+
+
 def load_classes(path: str | Path | None = None) -> ClassSet:
     path = Path(path) if path else RESOURCES / "classes.json"
     data = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -157,7 +178,8 @@ def load_classes(path: str | Path | None = None) -> ClassSet:
         if c["id"] != i:
             raise ValueError(f"{path}: class {c['name']} has id {c['id']}, expected {i}")
         sound = SoundAttributes.from_json(c["sound"]) if c.get("sound") else None
-        items.append(SoundClass(i, c["name"], c["display_name"], c["color"], sound))
+        prompts = read_prompts(c.get("prompts", []), f"{path}: class {c['name']}: prompts")
+        items.append(SoundClass(i, c["name"], c["display_name"], c["color"], sound, prompts))
     return ClassSet(tuple(items), otherwise=data.get("otherwise", OTHERWISE))
 
 

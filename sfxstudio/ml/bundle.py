@@ -40,7 +40,7 @@ from sfxstudio.core.errors import BadInputError, ExportError
 log = logging.getLogger(__name__)
 
 FORMAT = "sfxstudio-model"
-KINDS = ("keras", "imagenet_mapped")  # imagenet_mapped: see sfxstudio.ml.imagenet
+KINDS = ("keras", "imagenet_mapped", "zeroshot")  # see sfxstudio.ml.imagenet, sfxstudio.ml.zeroshot
 VERSION = 1
 BUNDLE_JSON = "bundle.json"
 MODEL_FILE = "model.keras"
@@ -235,6 +235,10 @@ def _validate_meta(meta: Any, where: Path | str) -> dict[str, Any]:
 
         validate.obj(meta.get("mapping"), "mapping")
         parse_map(meta["mapping"], where)
+    if kind == "zeroshot":  # preset, family, embedding_dim, prompts, calibration
+        from sfxstudio.ml.zeroshot import validate_zeroshot_meta
+
+        validate_zeroshot_meta(meta)
     return meta
 
 
@@ -467,6 +471,11 @@ class ModelBundle:
 
             check_imagenet_meta(folder, meta)
             cls = ImagenetMappedBundle
+        elif meta.get("kind") == "zeroshot":
+            # No model.keras: the image and text encoders come from a keras-hub preset folder.
+            from sfxstudio.ml.zeroshot import load_zeroshot_bundle
+
+            return load_zeroshot_bundle(folder, meta, use)
         check_model_file(model_path)
         if use == "lite":
             # Cached conversion: no Keras model to build (ResNet152V2: ~1.5 s instead of ~12 s).
