@@ -42,3 +42,17 @@ if [ ! -f "$stamp" ]; then
   rm -f .venv/.sfxstudio-installed-*
   touch "$stamp"
 fi
+# keras-hub (zero-shot SigLIP/CLIP) needs tensorflow-text, whose wheel depends on `tensorflow`:
+# install both without dependencies, tensorflow-text matched to the TensorFlow installed above,
+# so pip never adds a second TensorFlow beside tensorflow-cpu (its light dependencies are in
+# pyproject.toml).
+if ! .venv/bin/python -c "import keras_hub, tensorflow_text" >/dev/null 2>&1; then
+  tf_mm=$(.venv/bin/python -c "import importlib.metadata as m
+for d in ('tensorflow-cpu', 'tensorflow'):
+    try: v = m.version(d); break
+    except m.PackageNotFoundError: v = ''
+print('.'.join(v.split('.')[:2]))")
+  echo "setup: installing keras-hub and tensorflow-text $tf_mm.* (no dependencies)" >&2
+  .venv/bin/python -m pip install -q --no-deps "keras-hub==0.32.*" "tensorflow-text==$tf_mm.*" \
+    || echo "setup: keras-hub/tensorflow-text not installed; zero-shot models are unavailable" >&2
+fi
