@@ -17,7 +17,9 @@ from sfxstudio.core.atomic import atomic_path
 from sfxstudio.core.errors import BadInputError, ExportError
 from sfxstudio.media.containers import open_container
 
-SAMPLE_RATE = 48000
+# The one mix rate: every sound is decoded to it, every mix and export is rendered at it.
+MIX_RATE = 48000
+SAMPLE_RATE = MIX_RATE  # the name most callers import
 
 _MINUS_3DB = math.sqrt(0.5)
 

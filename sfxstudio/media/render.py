@@ -40,10 +40,11 @@ import numpy as np
 from sfxstudio.core.classes import OTHERWISE, SOUND_MODES, SoundAttributes
 from sfxstudio.core.errors import BadInputError, warn
 from sfxstudio.core.segments import Segment, audible
+from sfxstudio.media.audio_io import MIX_RATE
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 48000
+SAMPLE_RATE = MIX_RATE  # export, the benches and tests import the mix rate under this name
 MIN_FADE = 0.005  # seconds; shortest ramp at a cut, below this a cut is audible as a click
 DEFAULT_PEAK_DBFS = -1.0
 

@@ -11,8 +11,9 @@ from typing import Any
 from sfxstudio.core.atomic import atomic_write_text
 from sfxstudio.core.project import Project
 from sfxstudio.core.segments import audible
+from sfxstudio.media.audio_io import MIX_RATE
 
-RATE = 48000.0
+RATE = float(MIX_RATE)  # OTIO rational times count samples of the mix
 
 
 def build_timeline(project: Project, library_root: Path | None = None) -> Any:
