@@ -351,12 +351,20 @@ def _file_problem(path: Path) -> str | None:
 
 
 def library_json(
-    attributes: dict[str, SoundAttributes], policies: dict[str, str] | None = None
+    attributes: dict[str, SoundAttributes],
+    policies: dict[str, str] | None = None,
+    with_enabled: bool = True,
 ) -> dict[str, Any]:
-    """The library.json document for the given attributes (for writing a user library)."""
+    """The library.json document for the given attributes (for writing a user library).
+
+    with_enabled=False leaves out each class's on/off switch: a shipped library (the demo's
+    default one) leaves that to the editor's project.
+    """
     classes: dict[str, Any] = {}
     for name, attrs in attributes.items():
         entry = attrs.to_json()
+        if not with_enabled:
+            entry.pop("enabled", None)
         if policies and name in policies:
             entry["variation_policy"] = policies[name]
         classes[name] = entry
