@@ -76,7 +76,7 @@ def to_model_input(
 
 def _jpeg(frame: np.ndarray, quality: int) -> np.ndarray:
     ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
-    return cv2.imdecode(buf, cv2.IMREAD_UNCHANGED) if ok else frame
+    return np.asarray(cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)) if ok else frame
 
 
 def render_dataset(
@@ -98,8 +98,10 @@ def render_dataset(
             if n == 0:
                 continue
             frames = render_frame_samples(cls, int(n), size, seed=seed * 100 + k, per_clip=FRAMES_PER_CLIP)
-            frames = [_jpeg(f, rng.integers(30, 92)) if rng.random() < jpeg_fraction else f for f in frames]
-            xs.append(to_model_input(frames))
+            shots = [
+                _jpeg(f, int(rng.integers(30, 92))) if rng.random() < jpeg_fraction else f for f in frames
+            ]
+            xs.append(to_model_input(shots))
             ys.append(np.full(int(n), label, np.int64))
     return np.concatenate(xs), np.concatenate(ys)
 

@@ -39,13 +39,13 @@ class Typing(Scene):
         cx, cy = self.a / 2 + rng.uniform(-0.1, 0.1), rng.uniform(0.42, 0.58)
         ang = rng.uniform(-0.18, 0.18)
         persp = rng.uniform(0.0, 0.15)
-        src = np.float32([[0, 0], [cols, 0], [cols, rows], [0, rows]]) + np.float32(
-            [-0.3, -0.3]
-        ) * np.float32([[1, 1], [-1, 1], [-1, -1], [1, -1]])
+        src = np.array([[0, 0], [cols, 0], [cols, rows], [0, rows]], np.float32) + np.array(
+            [-0.3, -0.3], np.float32
+        ) * np.array([[1, 1], [-1, 1], [-1, -1], [1, -1]], np.float32)
         hw, hh = width / 2, kh / 2
-        quad = np.float32([[-hw * (1 - persp), -hh], [hw * (1 - persp), -hh], [hw, hh], [-hw, hh]])
-        rot = np.float32([[math.cos(ang), -math.sin(ang)], [math.sin(ang), math.cos(ang)]])
-        dst = (quad @ rot.T + np.float32([cx, cy])) * h
+        quad = np.array([[-hw * (1 - persp), -hh], [hw * (1 - persp), -hh], [hw, hh], [-hw, hh]], np.float32)
+        rot = np.array([[math.cos(ang), -math.sin(ang)], [math.sin(ang), math.cos(ang)]], np.float32)
+        dst = (quad @ rot.T + np.array([cx, cy], np.float32)) * h
         self.H = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
         body_pts = cv2.perspectiveTransform(src[None], self.H)[0]
         cv2.fillConvexPoly(img, np.round(body_pts * ONE).astype(np.int32), c255(body), cv2.LINE_AA, SHIFT)
@@ -67,20 +67,21 @@ class Typing(Scene):
             if x + s > cols + 0.01:
                 continue
             pad = 0.08
-            kp = np.float32(
+            kp = np.array(
                 [
                     [x + pad, y + pad],
                     [x + s - pad, y + pad],
                     [x + s - pad, y + 1 - pad],
                     [x + pad, y + 1 - pad],
-                ]
+                ],
+                np.float32,
             )
             poly = cv2.perspectiveTransform(kp[None], self.H)[0]
             self.polys.append(np.round(poly * ONE).astype(np.int32))
             cv2.fillConvexPoly(img, self.polys[-1], c255(self.key), cv2.LINE_AA, SHIFT)
             if s <= 1.0 and rng.random() < 0.9:  # a legend mark on the key
                 lp = cv2.perspectiveTransform(
-                    np.float32([[[x + 0.3, y + 0.3], [x + 0.55, y + 0.55]]]), self.H
+                    np.array([[[x + 0.3, y + 0.3], [x + 0.55, y + 0.55]]], np.float32), self.H
                 )[0]
                 cv2.line(
                     img,

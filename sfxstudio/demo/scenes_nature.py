@@ -150,7 +150,7 @@ class Stars(Scene):
 
     def frame(self, t: float) -> np.ndarray:
         amp = self.amp * (1.0 - self.tw_d * (0.5 + 0.5 * np.sin(self.tw_f * t + self.tw_p)))
-        layer = np.zeros((self.h, self.w), np.float32)
+        layer: np.ndarray = np.zeros((self.h, self.w), np.float32)
         np.add.at(layer, (self.iy, self.ix), amp * self.gain)
         for i, ln in zip(self.big, self.spike, strict=True):
             v = float(amp[i]) * self.gain * 0.35
@@ -268,7 +268,7 @@ class Lightning(Scene):
         if self.land.any():  # silhouettes, lit a little by the flash
             out[self.land] = c255(self.dark * 0.3 * (1 + 3 * level))
         if level > 0 and bolt is not None:
-            layer = np.zeros((self.h, self.w), np.uint8)
+            layer: np.ndarray = np.zeros((self.h, self.w), np.uint8)
             cv2.polylines(layer, bolt[0], False, 255, self.T(0.02), cv2.LINE_AA, SHIFT)
             layer = cv2.GaussianBlur(layer, (0, 0), max(1.0, 0.012 * self.h))
             cv2.polylines(layer, bolt[0][:1], False, 255, self.T(0.006), cv2.LINE_AA, SHIFT)

@@ -14,6 +14,7 @@ class Otherwise(Scene):
     """Things with no effect: rooms, desks, faces, skies, fields, buildings, gradients, textures, shapes."""
 
     KINDS = ("room", "gradient", "texture", "shapes", "sky", "field", "city", "person", "desk", "flat")
+    static: np.ndarray  # the still picture, drawn by the _init_<kind> method
 
     def __init__(self, rng: np.random.Generator, w: int, h: int) -> None:
         super().__init__(rng, w, h)
