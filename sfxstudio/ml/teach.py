@@ -369,6 +369,10 @@ def fit_head(
     rng = np.random.default_rng(seed)
     onehot = np.eye(c, dtype=np.float32)
     losses: list[float] = []
+    if base is not None:
+        # The mapped head's logits start far from where a taught class needs them (a new class
+        # at NEW_MASS_SHARE, log 1e-4 = -9): a few hundred Adam steps, not one per epoch.
+        batch_size = max(1, min(batch_size, -(-n // MAPPED_STEPS_PER_EPOCH)))
     with _single_threaded_blas():
         for epoch in range(epochs):
             order = rng.permutation(n)
@@ -505,6 +509,7 @@ BASE_LOGITS_LAYER = "base_logits"  # Dense(1000) on the embedding: the ImageNet 
 TAUGHT_LOGITS_LAYER = "taught_logits"  # Dense(C) on the embedding: the taught extra logits
 # A new taught logit starts with this share of a typical frame's base mass: possible, not proposed.
 NEW_MASS_SHARE = 1e-4
+MAPPED_STEPS_PER_EPOCH = 10  # at least this many mini-batches per pass for the mapped head
 
 
 @dataclass
@@ -563,9 +568,16 @@ def mapped_head(model: Any, meta: dict[str, Any], names: list[str], where: Path 
         from sfxstudio.ml.imagenet import IMAGENET_OUTPUT, mapping_matrix, parse_map
 
         wb, bb = _dense_weights(model, IMAGENET_OUTPUT, where)
-        groups = mapping_matrix(parse_map(meta.get("mapping"), where), base_names)
+        table = parse_map(meta.get("mapping"), where)
+        groups = mapping_matrix(table, base_names)
         if OTHERWISE in base_names:  # otherwise = the ImageNet classes no effect class claims
             groups[:, base_names.index(OTHERWISE)] = groups.sum(axis=1) == 0
+        # A calibrated mapping weighs class c's mass by w_c before normalising: log w_c added
+        # to each of its ImageNet logits is the same thing.
+        calibration = getattr(table, "calibration_weights", None)
+        w = calibration(base_names) if calibration is not None else None
+        if w is not None:
+            bb = bb + groups @ np.log(np.asarray(w, np.float32))
         k0 = np.zeros((wb.shape[0], len(base_names)), np.float32)
         b0 = np.full(len(base_names), np.nan, np.float32)
     if groups.shape != (wb.shape[1], len(base_names)) or k0.shape != (wb.shape[0], len(base_names)):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -197,3 +198,75 @@ def test_teach_from_an_imagenet_mapped_base(tmp_path: Path) -> None:
     bundle = ModelBundle.load(out)
     assert bundle.embedding_dim == 16
     assert bundle.predict(np.zeros((1, 32, 32, 3), np.uint8))[0].shape == (1, 21)
+
+
+@pytest.fixture(scope="module")
+def tiny_mapped(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An imagenet_mapped bundle on the tiny architecture (random weights, seeded)."""
+    import keras
+
+    from sfxstudio.ml import imagenet
+
+    keras.utils.set_random_seed(7)
+    return imagenet.create_imagenet_bundle(tmp_path_factory.mktemp("inet") / "inet", weights="none",
+                                           architecture="tiny")
+
+
+def test_untaught_a_mapped_base_is_kept_exactly(tiny_mapped: Path, tmp_path: Path) -> None:
+    """No teaching passes: the taught model is the base's ImageNet mapping, through Keras
+    (folded offsets, the 0/1 class sums) and through reclassify on the embeddings, up to the
+    taught logits' starting mass (NEW_MASS_SHARE of a typical frame's, per class)."""
+    base = ModelBundle.load(tiny_mapped, runtime="tf")
+    project, _ = _separable_project(np.random.default_rng(6), 16)
+    out = teach.teach([project], base, tmp_path / "t0", epochs=0)
+    taught = ModelBundle.load(out, runtime="tf")
+    frames = np.random.default_rng(3).integers(0, 256, (12, 32, 32, 3), dtype=np.uint8)
+    p_base, e_base = base.predict(frames)
+    p_new, e_new = taught.predict(frames)
+    np.testing.assert_allclose(e_new, e_base, atol=1e-5)
+    start = 3 * len(NAMES) * teach.NEW_MASS_SHARE
+    np.testing.assert_allclose(p_new, p_base, atol=start)
+    assert (p_new.argmax(1) == p_base.argmax(1)).all()
+    np.testing.assert_allclose(teach.reclassify(_cache(e_base), out), p_new, atol=1e-3)
+
+
+def test_a_new_class_is_taught_from_the_editors_effects_alone(
+    tiny_mapped: Path, tmp_path: Path, make_video: Any
+) -> None:
+    """A name the base does not have, on one corrected second of a real (synthetic) video,
+    becomes an output that the taught model proposes when the video is analysed again, on the
+    uncorrected second that looks the same and nowhere else."""
+    from sfxstudio.core.project import AnalysisParams
+    from sfxstudio.pipeline import analyze_to_cache, compute_auto_segments
+
+    blue, red = (0, 0, 255), (255, 0, 0)
+    video = make_video(colors=[blue] * 20 + [red] * 20 + [blue] * 20, fps=10)
+    params = AnalysisParams(k=0.0, threshold=0.5)
+    base = ModelBundle.load(tiny_mapped, runtime="tf")
+    cache = analyze_to_cache(video, base, params)
+    assert compute_auto_segments(cache, params) == []  # the base proposes nothing here
+    project = Project(video=str(video), analysis=cache, params=params,
+                      segments=[Segment("thunder", 2.0, 3.0, origin="manual")])  # one second
+    # The tiny model's 16-d embedding of red and blue differ little: it needs bigger steps than
+    # the real 1280-d one (where the defaults teach a new class, bench/bench_teach_real.py).
+    out = teach.teach([project], base, tmp_path / "thunder", epochs=60, learning_rate=0.05)
+    meta = json.loads((out / "bundle.json").read_text())
+    assert meta["classes"] == [*NAMES, "thunder"] and "thunder" in meta["supported_classes"]
+    assert meta["parent"]["kind"] == "imagenet_mapped"
+
+    again = analyze_to_cache(video, ModelBundle.load(out, runtime="tf"), params)
+    np.testing.assert_allclose(again.probs, teach.reclassify(cache, out), atol=1e-3)
+    got = [(s.class_name, round(s.start, 2), round(s.end, 2)) for s in compute_auto_segments(again, params)]
+    assert got == [("thunder", 2.0, 4.0)]
+
+
+def test_reteaching_a_model_taught_from_a_mapped_base(tiny_mapped: Path, tmp_path: Path) -> None:
+    project, _ = _separable_project(np.random.default_rng(8), 16)
+    first = teach.teach([project], tiny_mapped, tmp_path / "v2", epochs=20)
+    project.segments.append(Segment("thunder", 12.0, 16.0, origin="manual"))  # the untouched stretch
+    second = teach.teach([project], first, tmp_path / "v3", epochs=40)
+    meta = json.loads((second / "bundle.json").read_text())
+    assert meta["training"]["model_version"] == 3 and meta["classes"][-1] == "thunder"
+    probs = teach.reclassify(project.analysis, second)
+    assert (probs[120:].argmax(1) == len(NAMES)).mean() > 0.9
+    assert (probs[:40].argmax(1) == NAMES.index("fire")).all()
