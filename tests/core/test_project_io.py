@@ -112,7 +112,7 @@ def test_rejects_bad_files_naming_the_file_and_problem(tmp_path, content, proble
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(BadInputError, match="nope.sfxproj: project file not found"):
+    with pytest.raises(BadInputError, match=r"nope\.sfxproj: project file not found"):
         load_project(tmp_path / "nope.sfxproj")
 
 
