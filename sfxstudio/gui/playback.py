@@ -22,6 +22,7 @@ from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
 from sfxstudio.core.project import Project
 from sfxstudio.gui.video_view import VideoView
 from sfxstudio.gui.workers import JobWorker, run_in_background
+from sfxstudio.media.audio_io import MIX_RATE
 
 DEBOUNCE_MS = 300
 
@@ -93,7 +94,7 @@ class EffectsPlayback(QObject):
             import soundfile as sf
 
             # FLOAT keeps the full mix; the file is temporary and read only by our player.
-            sf.write(str(target), mix, 48000, subtype="FLOAT")
+            sf.write(str(target), mix, MIX_RATE, subtype="FLOAT")
             return target
 
         worker = run_in_background(render, name="render-mix", parent=self)
