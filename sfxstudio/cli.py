@@ -23,7 +23,7 @@ from sfxstudio.core import validate
 from sfxstudio.core.errors import BadInputError, Cancelled, ExportError, SfxError, set_strict
 from sfxstudio.core.outputs import Protected, check_outputs, protect
 from sfxstudio.core.project import AnalysisParams, Project
-from sfxstudio.paths import DEMO_MODEL, SOUNDS
+from sfxstudio.paths import SOUNDS
 from sfxstudio.progress import drive
 
 EXIT_OK, EXIT_BUG, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
@@ -105,7 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", parents=[common], aliases=["analyse"],
                        help="analyse a video and export effects")
     a.add_argument("video")
-    a.add_argument("--model", default=str(DEMO_MODEL), help="model bundle folder (default: the demo model)")
+    a.add_argument("--model", default="imagenet",
+                   help="model bundle folder, or 'imagenet': the built-in real-footage recogniser "
+                        "(EfficientNet-Lite0, installed with SFX Studio, built on first use; the default)")
     a.add_argument("--k", type=_k, default=1.0, help="mode filter half width in seconds (default 1.0)")
     a.add_argument("--threshold", type=_unit_float, default=0.5, help="probability threshold tau (0.5)")
     a.add_argument("--analysis-fps", type=_analysis_fps, default=None, metavar="F|all",
@@ -146,14 +148,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = sub.add_parser("evaluate", parents=[common],
                         help="evaluate a model on images or on a video with ground truth")
-    ev.add_argument("model")
+    ev.add_argument("model", help="model bundle folder, or 'imagenet' (the built-in real-footage recogniser)")
     ev.add_argument("data_dir", nargs="?")
     ev.add_argument("--report", metavar="DIR")
     ev.add_argument("--video")
-    ev.add_argument("--truth")
+    ev.add_argument("--truth", help="ground truth: SFX Studio's truth file or hand-made multi-label "
+                                    "truth ({video, duration, segments: [{class, start, end}]})")
     ev.add_argument("--k", type=_k, default=1.0)
     ev.add_argument("--threshold", type=_unit_float, default=0.5)
     ev.add_argument("--analysis-fps", type=_analysis_fps, default=None)
+    ev.add_argument("--collar", type=_checked(float, "collar", 0.0, 60.0), default=0.2,
+                    help="event F1: largest onset difference that still counts, seconds (0.2)")
+    ev.add_argument("--resolution", type=_checked(float, "resolution", 0.01, 60.0), default=1.0,
+                    help="segment F1: cell length in seconds (1.0)")
 
     te = sub.add_parser("teach", parents=[common], help="improve a model from the corrections in projects")
     te.add_argument("projects", nargs="+")
@@ -185,13 +192,22 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     video = Path(args.video)
     library = Path(args.library) if args.library else SOUNDS
     project_path = Path(args.project) if args.project else None
+    from sfxstudio.ml.imagenet import is_builtin_name
+
+    builtin = is_builtin_name(args.model)
     check_outputs(
         {"--wav": args.wav, "--mp4": args.mp4, "--json": args.json, "--project": args.project},
-        [*protect("the input video", video), *protect("the model folder", args.model, is_folder=True),
+        [*protect("the input video", video),
+         *([] if builtin else protect("the model folder", args.model, is_folder=True)),
          *protect("the sound library", library, is_folder=True), *_sidecars(project_path)])
     from sfxstudio.media.library import SoundLibrary
 
     sounds = SoundLibrary.load(library)  # a broken library.json fails now, not after the analysis
+    if builtin:
+        from sfxstudio.media.video import probe
+
+        probe(video)  # a bad video fails before the built-in model is built (first run: seconds)
+        args.model = str(_resolve_model(args.model))
     params = AnalysisParams(k=args.k, threshold=args.threshold, analysis_fps=args.analysis_fps,
                             model=str(Path(args.model).resolve()))
     opts = pipeline.AnalyzeOptions(batch_size=args.batch_size, device=args.device, runtime=args.runtime)
@@ -239,7 +255,7 @@ def write_outputs(project: Project, wav: str | None = None, mp4: str | None = No
     duration = project.analysis.duration if project.analysis else None
     mix = pipeline.render_project(project, library, duration=duration)
     if duration is None:
-        duration = mix.shape[0] / 48000
+        duration = mix.shape[0] / MIX_RATE
     if wav:
         export.export_wav(mix, wav, duration)
         print(f"effects track: {wav}", file=sys.stderr)
@@ -325,16 +341,25 @@ def cmd_train(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _resolve_model(spec: str) -> Path:
+    """'imagenet' -> the built-in recogniser's folder (built on first use); else the path."""
+    from sfxstudio.ml.imagenet import resolve_model
+
+    return resolve_model(spec)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from sfxstudio.ml import evaluate
 
+    args.model = str(_resolve_model(args.model))
     if args.video:
         if not args.truth:
             raise BadInputError(args.video, "--video needs --truth T.json")
         from sfxstudio.pipeline import evaluate_video
 
         res = evaluate_video(args.model, args.video, args.truth, k=args.k, tau=args.threshold,
-                             analysis_fps=args.analysis_fps)
+                             analysis_fps=args.analysis_fps, collar=args.collar,
+                             resolution=args.resolution)
     else:
         if not args.data_dir or not args.report:
             raise BadInputError(args.model, "give DATA_DIR and --report DIR (or --video V --truth T.json)")

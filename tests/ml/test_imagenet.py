@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -83,8 +84,13 @@ def test_bad_maps_are_rejected(change: dict, problem: str) -> None:
         imagenet.parse_map(data, "map.json")
 
 
+def _plain(table: imagenet.ImagenetMap) -> imagenet.ImagenetMap:
+    """The table without calibration: p(class) is the plain summed mass."""
+    return dataclasses.replace(table, present_mass=0.5, class_present_mass=())
+
+
 def test_map_probs_sums_mapped_mass_and_otherwise_is_the_rest() -> None:
-    table = imagenet.load_map()
+    table = _plain(imagenet.load_map())
     names = default_classes().names
     rng = np.random.default_rng(0)
     p = rng.dirichlet(np.full(1000, 0.05), size=16).astype(np.float32)
@@ -101,7 +107,7 @@ def test_map_probs_sums_mapped_mass_and_otherwise_is_the_rest() -> None:
 
 
 def test_map_probs_one_hot_cases() -> None:
-    table = imagenet.load_map()
+    table = _plain(imagenet.load_map())
     names = default_classes().names
     p = np.zeros((3, 1000), np.float32)
     p[0, 407] = 1.0  # ambulance
@@ -165,3 +171,94 @@ def test_resnet152v2_mapped_bundle_with_random_weights(tmp_path: Path) -> None:
     probs, emb = bundle.predict(np.zeros((1, 224, 224, 3), np.uint8))
     assert probs.shape == (1, 21) and emb.shape == (1, 2048)
     np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
+
+
+def test_calibration_puts_each_class_at_half_when_it_holds_its_present_mass() -> None:
+    table = imagenet.load_map()
+    names = default_classes().names
+    theta_cars, theta_dog = table.theta("cars"), table.theta("dog_barking")
+    assert 0.0 < theta_cars < 0.5 and theta_dog > theta_cars  # dog breeds collect stray mass
+    p = np.zeros((4, 1000), np.float32)
+    p[0, 0], p[0, 468] = 1 - theta_cars, theta_cars  # tench (unmapped) + cab at theta
+    p[1, 0], p[1, 207] = 1 - theta_dog, theta_dog  # golden retriever at theta
+    p[2, 0], p[2, 207] = 1 - theta_cars, theta_cars  # a dog at the cars' theta: below half
+    p[3, 0] = 1.0  # nothing mapped
+    out = imagenet.map_probs(p, table)
+    assert out[0, names.index("cars")] == pytest.approx(0.5, abs=1e-5)
+    assert out[1, names.index("dog_barking")] == pytest.approx(0.5, abs=1e-5)
+    assert out[2, names.index("dog_barking")] < 0.5
+    assert out[3, names.index(OTHERWISE)] == 1.0
+    np.testing.assert_allclose(out.sum(1), 1.0, atol=1e-5)
+    # Monotone: more mass never scores lower; the ranking of frames by a class is kept.
+    q = np.zeros((5, 1000), np.float32)
+    q[:, 468] = [0.01, 0.05, 0.1, 0.3, 0.9]
+    q[:, 0] = 1 - q[:, 468]
+    assert np.all(np.diff(imagenet.map_probs(q, table)[:, names.index("cars")]) > 0)
+
+
+@pytest.mark.parametrize(
+    ("calibration", "problem"),
+    [
+        ({"present_mass": 0.0}, "present_mass must be a number"),
+        ({"present_mass": float("nan")}, "present_mass must be a number"),
+        ({"present_mass": True}, "present_mass must be a number"),
+        ({"per_class": {"unicorn": 0.2}}, "not an effect class"),
+        ({"per_class": {"cars": 1.5}}, "per_class cars"),
+        ({"per_class": []}, "per_class must be an object"),
+        ("high", "'calibration' must be an object"),
+    ],
+)
+def test_bad_calibrations_are_rejected(calibration: object, problem: str) -> None:
+    data = {"format": imagenet.MAP_FORMAT, "version": 1, "classes": {}, "calibration": calibration}
+    with pytest.raises(BadInputError, match=problem):
+        imagenet.parse_map(data, "map.json")
+
+
+def test_calibration_travels_with_the_bundle_table() -> None:
+    table = imagenet.load_map()
+    again = imagenet.parse_map(table.to_json(), "bundle.json")
+    assert again.present_mass == table.present_mass
+    assert again.class_present_mass == table.class_present_mass
+    assert again.calibration_note == table.calibration_note
+
+
+def test_builtin_recogniser_resolves_offline_to_a_cache_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """'imagenet' names the built-in recogniser; its folder is keyed by the table and weights."""
+    monkeypatch.setenv("SFXSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    folder = imagenet.builtin_bundle_dir()
+    assert folder.parent == tmp_path / "cache" / "models"
+    assert folder.name.startswith(imagenet.BUILTIN_PREFIX)
+    assert imagenet.is_builtin_name("imagenet") and imagenet.is_builtin_name(" ImageNet ")
+    assert not imagenet.is_builtin_name("./imagenet") and not imagenet.is_builtin_name(Path("imagenet"))
+    other = tmp_path / "some-bundle"
+    assert imagenet.resolve_model(str(other)) == other  # a folder path is left to the loader
+    # Another table (an edit of the shipped one) gets another folder: never a stale model.
+    edited = dataclasses.replace(imagenet.load_map(), present_mass=0.2)
+    assert imagenet.builtin_bundle_dir(edited) != folder
+    calls: list[Path] = []
+
+    def fake_create(out_dir: Path, weights: str, **kw: object) -> Path:
+        calls.append(Path(out_dir))
+        assert weights == "imagenet" and kw["architecture"] == "efficientnetlite0"
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True)
+        meta = {"format": "sfxstudio-model", "version": 1, "kind": "imagenet_mapped",
+                "classes": default_classes().names, "input_size": [224, 224],
+                "mapping": imagenet.load_map().to_json()}
+        (out_dir / "bundle.json").write_text(json.dumps(meta))
+        (out_dir / "model.keras").write_bytes(b"x")
+        return out_dir
+
+    monkeypatch.setattr(imagenet, "create_imagenet_bundle", fake_create)
+    stale = folder.parent / f"{imagenet.BUILTIN_PREFIX}0000"
+    stale.mkdir(parents=True)
+    assert imagenet.resolve_model("imagenet") == folder and calls == [folder]
+    assert imagenet.resolve_model("imagenet") == folder and len(calls) == 1  # built once
+    assert not stale.exists()  # an older build is removed
+    # The built-in folder itself, removed behind our back, is rebuilt when named.
+    import shutil
+
+    shutil.rmtree(folder)
+    assert imagenet.resolve_model(str(folder)) == folder and len(calls) == 2
