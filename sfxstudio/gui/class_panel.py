@@ -5,6 +5,12 @@ SetClassVariations); the model's classesChanged then tells the mix to re-render.
 Variations are paths relative to the sound library folder: a project never points outside it
 (a shared project must not read arbitrary files). A sound added from elsewhere on disk is
 decoded first (a broken file is refused) and copied into the library's class folder.
+
+Open vocabulary (zero-shot models, sfxstudio.ml.zeroshot): each class's text prompts can be
+edited, and a class can be added by typing its name (prompts default to the name), then given
+sounds like any other. These are settings of the zero-shot model (saved in its bundle.json, so
+every project analysed with it sees them), applied as commands on the undo stack; the current
+analysis is re-scored from its cached embeddings at once, without decoding the video again.
 """
 
 from __future__ import annotations
@@ -26,18 +32,22 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPlainTextEdit,
     QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from sfxstudio.core.classes import SoundAttributes
-from sfxstudio.core.commands import SetClassAttributes, SetClassVariations
+from sfxstudio.core.classes import OTHERWISE, SoundAttributes, read_prompts
+from sfxstudio.core.commands import Command, SetClassAttributes, SetClassVariations
+from sfxstudio.core.document import Document
 from sfxstudio.core.errors import SfxError
-from sfxstudio.core.validate import MAX_GAIN_DB
+from sfxstudio.core.project import AnalysisCache
+from sfxstudio.core.validate import MAX_GAIN_DB, safe_name
 from sfxstudio.gui import errors
 from sfxstudio.gui.colors import class_color, display_name
 from sfxstudio.gui.document_model import DocumentModel
@@ -96,15 +106,79 @@ class Auditioner:
             self._player.stop()
 
 
+def class_name_from_text(text: str) -> str:
+    """What the editor typed ("Door bell") -> a class name ("door_bell"); ValueError if unusable."""
+    name = "_".join(text.strip().lower().replace("-", " ").split())
+    return safe_name(name, "class name")
+
+
+def rescored(cache: AnalysisCache | None, bundle: Any) -> AnalysisCache | None:
+    """The analysis re-scored by a zero-shot model from its cached embeddings, or None when the
+    analysis did not come from this model (its embeddings would mean nothing to it)."""
+    if cache is None or bundle.path is None or not cache.model:
+        return None
+    try:
+        same = Path(cache.model).resolve() == Path(bundle.path).resolve()
+    except OSError:
+        return None
+    if not same or cache.embeddings.ndim != 2 or cache.embeddings.shape[1] != bundle.embedding_dim:
+        return None
+    probs = bundle.probs_from_embeddings(cache.embeddings)
+    return AnalysisCache(times=cache.times, probs=probs, embeddings=cache.embeddings,
+                         class_names=list(bundle.class_names), frame_duration=cache.frame_duration,
+                         duration=cache.duration, model=cache.model)
+
+
+class SetZeroShotVocabulary(Command):
+    """Change a zero-shot model's classes and prompts (one undo step).
+
+    do/undo write the model's bundle.json and re-score the analysis made with it, so the
+    proposals follow the prompts at once. A vocabulary the model refuses is a refused edit
+    (ValueError), and changes nothing.
+    """
+
+    def __init__(self, bundle: Any, classes: list[str], prompts: dict[str, list[str]], name: str) -> None:
+        self.bundle = bundle
+        self.name = name
+        self._new = (list(classes), {k: list(v) for k, v in prompts.items()})
+        self._old = (list(bundle.class_names), bundle.prompts)
+        self._caches: tuple[AnalysisCache | None, AnalysisCache | None] | None = None
+
+    def _apply(self, classes: list[str], prompts: dict[str, list[str]]) -> None:
+        try:
+            self.bundle.set_vocabulary(prompts, classes)
+            self.bundle.save()
+        except (SfxError, OSError) as exc:
+            raise ValueError(errors.user_message(exc)) from None
+
+    def do(self, doc: Document) -> None:
+        self._apply(*self._new)
+        if self._caches is None:
+            self._caches = (doc.analysis, rescored(doc.analysis, self.bundle))
+        if self._caches[1] is not None:
+            doc.set_analysis(self._caches[1])
+
+    def undo(self, doc: Document) -> None:
+        self._apply(*self._old)
+        if self._caches is not None and self._caches[1] is not None:
+            doc.set_analysis(self._caches[0])
+
+
 class ClassPanel(QWidget):
     auditionRequested = Signal(str)  # absolute path of the sound being auditioned
     classSelected = Signal(str)
 
     def __init__(self, model: DocumentModel, library_provider: Callable[[], Any],
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None,
+                 zeroshot_provider: Callable[[], Any] | None = None) -> None:
+        """zeroshot_provider: the loaded zero-shot model of the project, or None (the window
+        hands over the bundle it analyses with); by default the project's model folder is
+        loaded when its bundle.json says "zeroshot"."""
         super().__init__(parent)
         self.model = model
         self.library_provider = library_provider
+        self.zeroshot_provider = zeroshot_provider or self._project_zeroshot
+        self._zeroshot_cache: tuple[str, Any] | None = None
         self.play_sounds = True  # tests and silent machines turn actual playback off
         self._auditioner: Auditioner | None = None
         self._current: str | None = None
@@ -144,6 +218,23 @@ class ClassPanel(QWidget):
         self.fade_in = self._spin(0.0, 10.0, 0.05, " s", "fade_in", "fade in")
         self.fade_out = self._spin(0.0, 10.0, 0.05, " s", "fade_out", "fade out")
 
+        self.prompts = QPlainTextEdit()
+        self.prompts.setObjectName("classPrompts")
+        self.prompts.setPlaceholderText("One description per line, e.g. a dog barking")
+        self.prompts.setToolTip("What the class looks like, in words: a zero-shot model recognises "
+                                "the class from these descriptions")
+        self.prompts.setMaximumHeight(90)
+        self.apply_prompts_btn = QPushButton("Apply descriptions")
+        self.apply_prompts_btn.clicked.connect(self.apply_prompts)
+        self.prompts_note = QLabel()
+        self.prompts_note.setWordWrap(True)
+        self.new_class = QLineEdit()
+        self.new_class.setObjectName("newClassName")
+        self.new_class.setPlaceholderText("New class, e.g. door bell")
+        self.new_class.returnPressed.connect(self.add_typed_class)
+        self.add_class_btn = QPushButton("Add class")
+        self.add_class_btn.clicked.connect(self.add_typed_class)
+
         buttons = QHBoxLayout()
         for b in (self.add_files_btn, self.add_folder_btn, self.remove_btn, self.up_btn,
                   self.down_btn, self.play_btn):
@@ -159,10 +250,22 @@ class ClassPanel(QWidget):
         form.addRow("Gain", self.gain)
         form.addRow("Fade in", self.fade_in)
         form.addRow("Fade out", self.fade_out)
+        form.addRow("Descriptions", self.prompts)
+        form.addRow(self.apply_prompts_btn)
+        form.addRow(self.prompts_note)
         self.detail = detail
 
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.class_list)
+        add_row = QHBoxLayout()
+        add_row.addWidget(self.new_class)
+        add_row.addWidget(self.add_class_btn)
+        left_layout.addLayout(add_row)
+
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(self.class_list)
+        split.addWidget(left)
         split.addWidget(detail)
         split.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
@@ -271,6 +374,111 @@ class ClassPanel(QWidget):
         if self.variations.count():
             self.variations.setCurrentRow(min(max(row, 0), self.variations.count() - 1))
         del blockers
+        self._show_prompts(name)
+
+    # -- open vocabulary (zero-shot models) ---------------------------------------------------------
+    def _project_zeroshot(self) -> Any:
+        """The project's model when it is a zero-shot bundle (loaded once per folder), else None."""
+        folder = self.model.document.params.model
+        if not folder:
+            return None
+        if self._zeroshot_cache is not None and self._zeroshot_cache[0] == folder:
+            return self._zeroshot_cache[1]
+        from sfxstudio.ml.bundle import ModelBundle, read_bundle_json
+
+        bundle = None
+        try:
+            if read_bundle_json(folder).get("kind") == "zeroshot":
+                bundle = ModelBundle.load(folder)
+        except (SfxError, OSError) as exc:  # the panel works without it; say why once
+            log.warning("zero-shot model unavailable: %s", exc)
+        self._zeroshot_cache = (folder, bundle)
+        return bundle
+
+    def zeroshot(self) -> Any:
+        try:
+            return self.zeroshot_provider()
+        except Exception as exc:  # a broken model must not break the panel
+            log.warning("zero-shot model unavailable: %s", exc)
+            return None
+
+    def _show_prompts(self, name: str) -> None:
+        bundle = self.zeroshot()
+        if bundle is not None and name in bundle.class_names:
+            lines = bundle.prompts.get(name, [])
+            note = f"Used by the zero-shot model {bundle.name}: edits are saved with it"
+        else:
+            cls = self.model.document.classes.get(name)
+            lines = list(cls.prompts) if cls is not None else []
+            note = ("Descriptions are used by zero-shot models; the current model does not read them"
+                    if bundle is None else f"{bundle.name} does not know this class yet")
+        with QSignalBlocker(self.prompts):
+            self.prompts.setPlainText("\n".join(lines))
+        editable = bundle is not None and name in bundle.class_names
+        self.prompts.setReadOnly(not editable)
+        self.apply_prompts_btn.setEnabled(editable)
+        self.prompts_note.setText(note)
+        self.add_class_btn.setEnabled(bundle is not None)
+        self.new_class.setEnabled(bundle is not None)
+
+    def set_prompts(self, name: str, prompts: list[str]) -> bool:
+        """Give a class of the zero-shot model new descriptions (one undo step)."""
+        bundle = self.zeroshot()
+        if bundle is None or name not in bundle.class_names:
+            self.model.editRefused.emit("Descriptions can be changed for the classes of a zero-shot model")
+            return False
+        try:
+            field = f"{display_name(name)} descriptions"
+            clean = list(read_prompts([p for p in prompts if p.strip()], field))
+        except ValueError as exc:
+            self.model.editRefused.emit(str(exc))
+            return False
+        if clean == bundle.prompts.get(name):
+            return False
+        if not clean and name != OTHERWISE:
+            self.model.editRefused.emit(f"{display_name(name)} needs at least one description")
+            self.refresh()
+            return False
+        new = dict(bundle.prompts, **{name: clean})
+        return self.model.push(SetZeroShotVocabulary(
+            bundle, bundle.class_names, new, f"Describe {display_name(name).lower()}"))
+
+    def apply_prompts(self) -> None:
+        if self._current is not None:
+            lines = self.prompts.toPlainText().splitlines()
+            self.set_prompts(self._current, [ln for ln in lines if ln.strip()])
+
+    def add_class(self, text: str, prompts: list[str] | None = None) -> str | None:
+        """Add a class to the zero-shot model by its name (descriptions default to the name);
+        select it so the editor can give it sounds. Returns the class name, None if refused."""
+        bundle = self.zeroshot()
+        if bundle is None:
+            self.model.editRefused.emit("Classes can be added to a zero-shot model; choose one first")
+            return None
+        try:
+            name = class_name_from_text(text)
+        except ValueError as exc:
+            self.model.editRefused.emit(str(exc))
+            return None
+        if name in bundle.class_names:
+            self.model.editRefused.emit(f"{display_name(name)} is already a class")
+            return None
+        from sfxstudio.ml.zeroshot import default_prompts
+
+        names = [n for n in bundle.class_names if n != OTHERWISE] + [name, OTHERWISE]
+        new = dict(bundle.prompts, **{name: list(prompts or default_prompts(name))})
+        if not self.model.push(SetZeroShotVocabulary(bundle, names, new, f"Add class {display_name(name)}")):
+            return None
+        self._rebuild_list()
+        self.select_class(name)
+        if name not in self.model.document.classes:
+            self.model.editRefused.emit(
+                f"Added {display_name(name)} to {bundle.name}; analyse the video with it to see its effects")
+        return name
+
+    def add_typed_class(self) -> None:
+        if self.add_class(self.new_class.text()):
+            self.new_class.clear()
 
     def _on_current_changed(self, item: QListWidgetItem | None, _prev: object) -> None:
         self._current = item.data(Qt.ItemDataRole.UserRole) if item is not None else None
