@@ -14,11 +14,28 @@ builds one block covering the segment's samples [round(start*rate), round(end*ra
   FFT overlap-add of an impulse train with the sound, so the cost stays linear in the
   effect's length whatever the interval.
 
+The onset is the segment start, unless the placement carries `onsets` (absolute seconds of
+visual events inside the effect, e.g. motion peaks): then a one-shot starts at the first
+onset and a retrigger plays exactly one hit per onset (no grid, no jitter: the picture says
+where). Onsets outside [start, end) are ignored; none inside means "as without onsets". A
+loop always starts at the segment start (an ambience is there for the whole effect).
+
 Every block gets a fade-in (`fade_in`) and a fade-out at the segment end (`fade_out`), each at
 least MIN_FADE long and at most half the segment, because a cut through a waveform clicks.
 The mix is the sum of all blocks with a final peak guard (scale down, never clip) so the
 result never exceeds `peak_dbfs`. A placement whose gain or samples are not finite is skipped
 with a warning, and the mix never holds NaN or infinity.
+
+Pan: a placement is panned by an equal-power law, theta = (pan + 1) * pi / 4, left gain
+sqrt(2) * cos(theta), right gain sqrt(2) * sin(theta). The sqrt(2) makes the centre unity gain,
+so a centred effect renders exactly as before panning existed (no -3 dB change to existing
+mixes), while L^2 + R^2 = 2 stays constant at every position: a sound keeps its loudness
+(R128 sums channel powers) wherever it sits, and hard left leaves the right channel silent.
+Applied to a stereo sound the law is a balance control (each channel scaled by its gain), the
+behaviour of a stereo track's pan knob. The pan is a constant or a curve (times, values) that
+is interpolated every PAN_BLOCK samples, smoothed over PAN_SMOOTH seconds so a jumpy motion
+centre does not make the sound jump, and ramped linearly between blocks (no zipper noise).
+It is applied inside render_placement, so the mix and the stems are panned alike.
 
 Everything is numpy slices (np.add into views, cached ramps and loop tiles); there is no
 per-sample Python code, so a 10-minute timeline renders in well under a second.
@@ -47,6 +64,14 @@ log = logging.getLogger(__name__)
 SAMPLE_RATE = MIX_RATE  # export, the benches and tests import the mix rate under this name
 MIN_FADE = 0.005  # seconds; shortest ramp at a cut, below this a cut is audible as a click
 DEFAULT_PEAK_DBFS = -1.0
+PAN_BLOCK = 256  # samples between pan-curve points (5.3 ms at 48 kHz); gains ramp in between
+PAN_SMOOTH = 0.1  # seconds: moving-average width applied to a pan curve
+
+# A pan position in [-1, 1] (-1 hard left, 0 centre, 1 hard right), or a curve of them:
+# (times in absolute seconds, increasing; values), held constant before the first and after
+# the last point.
+PanCurve = tuple[Sequence[float], Sequence[float]]
+Pan = float | PanCurve
 
 
 @dataclass
@@ -60,6 +85,11 @@ class Placement:
     gain_db: float = 0.0  # on top of attributes.gain_db
     seed: int = 0  # makes retrigger jitter reproducible
     class_name: str = ""
+    onsets: Sequence[float] | None = None  # absolute seconds of visual events inside the effect
+    pan: Pan = 0.0  # constant position or a (times, values) curve; see the module docstring
+    auto_pan: bool = True  # the class's auto-pan switch: False keeps the effect centred
+    variation: str | None = None  # the sound file this placement plays (for reports/exports)
+    segment_id: int | None = None  # the effect it comes from
 
 
 class SoundSource(Protocol):
@@ -218,9 +248,8 @@ RETRIGGER_DIRECT_OVERLAP = 16
 RETRIGGER_FFT_CHUNK = 1 << 20  # output samples per FFT pass (at least 8 sound lengths)
 
 
-def _render_retrigger(x: np.ndarray, length: int, attrs: SoundAttributes, rate: int,
-                      seed: int) -> np.ndarray:
-    offs = retrigger_offsets(length, attrs.interval, attrs.jitter, rate, seed)
+def _render_retrigger(x: np.ndarray, length: int, offs: np.ndarray) -> np.ndarray:
+    """Hits of x at the sorted, unique sample offsets `offs` (0 <= off < length), cut at length."""
     if _retrigger_work(offs, x.shape[0], length) <= RETRIGGER_DIRECT_OVERLAP * length:
         return _retrigger_direct(x, length, offs)
     return _retrigger_fft(x, length, offs)
@@ -289,6 +318,7 @@ def render_placement(p: Placement, rate: int = SAMPLE_RATE, total: int | None = 
     """(onset sample, block) for one placement, or None when it makes no sound.
 
     The segment is first clipped to [0, total) samples so fades land where the sound stops.
+    The block is (length, 2) float32, already panned.
     """
     attrs = p.attributes
     if not attrs.enabled:
@@ -308,6 +338,9 @@ def render_placement(p: Placement, rate: int = SAMPLE_RATE, total: int | None = 
     s0 = max(s0, 0)
     if total is not None:
         s1 = min(s1, total)
+    hits = onset_samples(p.onsets, p.start, p.end, rate, s0, s1) if attrs.mode != "loop" else None
+    if hits is not None:
+        s0 = int(hits[0])  # the sound lands on the first visual event, not the segment start
     length = s1 - s0
     x = _as_stereo(p.samples)
     if length <= 0 or x.shape[0] == 0:
@@ -317,7 +350,9 @@ def render_placement(p: Placement, rate: int = SAMPLE_RATE, total: int | None = 
     if attrs.mode == "loop":
         block = _render_loop(x, length, attrs, rate, cache)
     elif attrs.mode == "retrigger":
-        block = _render_retrigger(x, length, attrs, rate, p.seed)
+        offs = (hits - s0 if hits is not None
+                else retrigger_offsets(length, attrs.interval, attrs.jitter, rate, p.seed))
+        block = _render_retrigger(x, length, offs)
     else:
         block = x[: min(x.shape[0], length)].copy()
 
@@ -340,7 +375,113 @@ def render_placement(p: Placement, rate: int = SAMPLE_RATE, total: int | None = 
     fo = _fade_len(attrs.fade_out, rate, half) if cut else min(round(MIN_FADE * rate), m // 2)
     if fo:
         block[m - fo :] *= _fade_out_ramp(fo)
+    if p.auto_pan:
+        apply_pan(block, p.pan, s0, rate, what)
     return s0, block
+
+
+def onset_samples(onsets: Sequence[float] | None, start: float, end: float, rate: int,
+                  s0: int, s1: int) -> np.ndarray | None:
+    """Sorted unique sample positions round(t * rate) of the onsets t in [start, end) that fall
+    inside the rendered range [s0, s1); None when there are none (render as without onsets).
+
+    Two onsets on the same sample are one hit: doubling a hit would only make it louder.
+    """
+    if onsets is None:
+        return None
+    t = np.asarray(onsets, dtype=np.float64).reshape(-1)
+    if t.size == 0:
+        return None
+    t = t[np.isfinite(t) & (t >= start) & (t < end)]
+    pos = np.unique(np.rint(t * rate).astype(np.int64))
+    pos = pos[(pos >= s0) & (pos < s1)]
+    return pos if pos.size else None
+
+
+def pan_gains(pan: float | np.ndarray) -> tuple[Any, Any]:
+    """(left, right) equal-power gains for pan positions in [-1, 1], unity at the centre.
+
+    theta = (pan + 1) * pi / 4; left = sqrt(2) cos(theta), right = sqrt(2) sin(theta), so
+    left^2 + right^2 == 2 everywhere (constant power) and pan 0 gives (1, 1). Positions
+    outside [-1, 1] are clipped.
+    """
+    theta = (np.clip(pan, -1.0, 1.0) + 1.0) * (np.pi / 4.0)
+    return math.sqrt(2.0) * np.cos(theta), math.sqrt(2.0) * np.sin(theta)
+
+
+def apply_pan(block: np.ndarray, pan: Pan, s0: int, rate: int = SAMPLE_RATE, what: str = "effect") -> None:
+    """Pan `block` (rendered from absolute sample s0) in place by a constant or a curve.
+
+    A pan that is not a finite number (or a curve without any finite point) leaves the effect
+    centred, with a warning: a bad motion estimate must not silence or hard-pan an effect.
+    """
+    if isinstance(pan, tuple):
+        curve = _pan_curve(pan)
+        if curve is None:
+            warn(None, f"{what}: the pan curve has no finite point; the effect stays centred")
+            return
+        times, values = curve
+        if times.size == 1 or float(values.min()) == float(values.max()):
+            pan = float(values[0])  # a flat curve is a constant: one multiply, no ramps
+        else:
+            _apply_pan_curve(block, times, values, s0, rate)
+            return
+    if isinstance(pan, bool) or not _finite(pan):
+        warn(None, f"{what}: pan must be a finite number between -1 and 1, not {pan!r}; "
+             "the effect stays centred")
+        return
+    pan = float(pan)
+    if pan == 0.0:
+        return  # centre is unity gain: the block stays bit-identical
+    left, right = pan_gains(pan)
+    block[:, 0] *= np.float32(left)
+    block[:, 1] *= np.float32(right)
+
+
+def _pan_curve(curve: PanCurve) -> tuple[np.ndarray, np.ndarray] | None:
+    """(times, values) as float64 arrays sorted by time, non-finite points dropped, values clipped."""
+    if len(curve) != 2:
+        return None
+    try:
+        times = np.asarray(curve[0], dtype=np.float64).reshape(-1)
+        values = np.asarray(curve[1], dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        return None
+    if times.shape != values.shape:
+        return None
+    keep = np.isfinite(times) & np.isfinite(values)
+    times, values = times[keep], np.clip(values[keep], -1.0, 1.0)
+    if times.size == 0:
+        return None
+    order = np.argsort(times, kind="stable")
+    return times[order], values[order]
+
+
+# Samples per pass when applying a pan curve: bounds the temporaries whatever the effect length.
+_PAN_CHUNK_BLOCKS = 4096
+
+
+def _apply_pan_curve(block: np.ndarray, times: np.ndarray, values: np.ndarray, s0: int, rate: int) -> None:
+    m = block.shape[0]
+    nb = -(-m // PAN_BLOCK)  # ceil
+    points = np.arange(nb + 1, dtype=np.float64) * PAN_BLOCK  # block edges, relative to s0
+    pans = np.interp((s0 + points) / rate, times, values)
+    width = max(1, round(PAN_SMOOTH * rate / PAN_BLOCK)) | 1  # odd: the average stays centred
+    if width > 1 and pans.size > 1:
+        pad = width // 2
+        padded = np.concatenate([np.full(pad, pans[0]), pans, np.full(pad, pans[-1])])
+        kernel = np.full(width, 1.0 / width)
+        pans = np.convolve(padded, kernel, mode="valid")
+    gl, gr = pan_gains(pans)
+    ramp = (np.arange(PAN_BLOCK, dtype=np.float64) / PAN_BLOCK)[None, :]
+    for b0 in range(0, nb, _PAN_CHUNK_BLOCKS):
+        b1 = min(b0 + _PAN_CHUNK_BLOCKS, nb)
+        a, z = b0 * PAN_BLOCK, min(b1 * PAN_BLOCK, m)
+        for ch, g in ((0, gl), (1, gr)):
+            # Linear ramp from each block edge to the next: gain at sample j of block k is
+            # g[k] + (g[k+1] - g[k]) * j / PAN_BLOCK.
+            seg = (g[b0:b1, None] + (g[b0 + 1 : b1 + 1] - g[b0:b1])[:, None] * ramp).reshape(-1)
+            block[a:z, ch] *= seg[: z - a].astype(np.float32)
 
 
 def _finite(x: Any) -> bool:
@@ -402,9 +543,11 @@ def render_stems(placements: Sequence[Placement], duration: float,
 # ------------------------------------------------------------------ segment -> sound
 
 
-def _placement_seed(seed: int, cls: str, occurrence: int) -> int:
-    # crc32, not hash(): str hashes change between runs, and a re-render must sound the same.
-    return zlib.crc32(f"{seed}:{cls}:{occurrence}".encode())
+def _placement_seed(seed: int, cls: str, start: float) -> int:
+    # Keyed on the effect's own start, not its rank among the class's effects: adding or
+    # deleting another effect must not change this one's jitter. crc32, not hash(): str
+    # hashes change between runs, and a re-render must sound the same.
+    return zlib.crc32(f"{seed}:{cls}:{float(start)!r}".encode())
 
 
 def _pick(library: SoundSource, cls: str, index: int, seed: int) -> str | None:
@@ -428,22 +571,41 @@ def placements_for(
     class_attributes: Mapping[str, SoundAttributes] | None = None,
     class_variations: Mapping[str, Sequence[str]] | None = None,
     seed: int = 0,
+    *,
+    assignment: Mapping[int, str | None] | None = None,
+    onsets: Mapping[int, Sequence[float]] | None = None,
+    pans: Mapping[int, Pan] | None = None,
+    auto_pan: Mapping[str, bool] | None = None,
 ) -> list[Placement]:
     """Placements for the audible segments, in timeline order.
 
-    Variation: the segment's own choice, else the class's override list (cycled by the n-th
-    occurrence of the class), else the library's policy. Attributes: the override for the
-    class, else the library's; the segment's mode and gain are applied on top. Segments
-    whose class has no usable sound are skipped with a warning line (once per class, naming
-    the library folder: "no sound for class 'x'"); a sound that cannot be used (decode
-    failure, a path outside the library) is skipped with a warning naming the file. With
-    --strict each warning is an error. `otherwise` and disabled classes never warn.
+    Sound file: the segment's own record (`segment.variation`), else `assignment[segment.id]`
+    (media.assign.assign_sounds; None there means "no file fits": silent, one warning per
+    class). Only a segment that has neither falls back to the old rule (the class's override
+    list cycled by occurrence, else the library's policy); that fallback depends on the
+    segment's rank, so record assignments in the project to keep every effect's sound fixed.
+
+    Per segment id, `onsets` (absolute seconds) put one-shot and retrigger hits on visual
+    events and `pans` gives the pan (constant or curve). `auto_pan` maps a class to its switch
+    (default: the attributes' `auto_pan` when they have one, else on).
+
+    Attributes: the override for the class, else the library's; the segment's mode and gain
+    are applied on top. Segments whose class has no usable sound are skipped with a warning
+    line (once per class, naming the library folder: "no sound for class 'x'"); a sound that
+    cannot be used (decode failure, a path outside the library) is skipped with a warning
+    naming the file. With --strict each warning is an error. `otherwise` and disabled classes
+    never warn.
     """
     class_attributes = class_attributes or {}
     class_variations = class_variations or {}
+    assignment = assignment or {}
+    onsets = onsets or {}
+    pans = pans or {}
+    auto_pan = auto_pan or {}
     occurrence: dict[str, int] = {}
     out: list[Placement] = []
     warned: set[str] = set()
+    unmatched: set[str] = set()
     broken: set[str] = set()
     root = getattr(library, "root", None)
     for seg in _ordered(segments):
@@ -452,16 +614,23 @@ def placements_for(
             continue  # "no effect" by definition
         idx = occurrence.get(cls, 0)
         occurrence[cls] = idx + 1
+        attrs = class_attributes.get(cls) or library.attributes(cls)
+        if seg.mode:
+            attrs = attrs.with_(mode=seg.mode)
         if seg.variation:
             variation: str | None = seg.variation
+        elif seg.id in assignment:
+            variation = assignment[seg.id]
+            if variation is None:
+                if attrs.enabled and cls not in unmatched:
+                    unmatched.add(cls)
+                    warn(root, f"no sound of class {cls!r} fits some of its effects; they are silent")
+                continue
         elif class_variations.get(cls):
             options = class_variations[cls]
             variation = options[idx % len(options)]
         else:
             variation = _pick(library, cls, idx, seed)
-        attrs = class_attributes.get(cls) or library.attributes(cls)
-        if seg.mode:
-            attrs = attrs.with_(mode=seg.mode)
         if variation is None:
             if attrs.enabled and cls not in warned:
                 warned.add(cls)
@@ -476,8 +645,11 @@ def placements_for(
             broken.add(variation)
             warn(exc.path, f"{exc.problem}; {cls} effects using it are silent")
             continue
+        switch = auto_pan.get(cls, getattr(attrs, "auto_pan", True))
         out.append(Placement(seg.start, seg.end, samples, attrs, gain_db=seg.gain_db,
-                             seed=_placement_seed(seed, cls, idx), class_name=cls))
+                             seed=_placement_seed(seed, cls, seg.start), class_name=cls,
+                             onsets=onsets.get(seg.id), pan=pans.get(seg.id, 0.0),
+                             auto_pan=bool(switch), variation=variation, segment_id=seg.id))
     return out
 
 
