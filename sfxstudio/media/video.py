@@ -235,7 +235,10 @@ def iter_frames(
     displayed (rotated) picture; resized by swscale with area averaging. analysis_fps=None:
     every frame; otherwise the first frame at or after each grid time n / f_a, where f_a =
     analysis_rate(). Frames that are not selected are decoded (codecs need them) but never
-    converted or resized. Memory stays constant: one frame at a time.
+    converted or resized. When at most one frame in SKIP_NONREF_RATIO is wanted, frames no other
+    frame refers to (H.264/MPEG B-frames) are not decoded at all: the first frame at or after a
+    grid time may then be a frame or two later (its own timestamp is reported). Memory stays
+    constant: one frame at a time.
     Raises BadInputError naming the file and the time if decoding fails part-way.
     """
     # Probe eagerly so a bad file fails at the call, not at the first next().
@@ -245,6 +248,13 @@ def iter_frames(
     if size is not None and (int(size[0]) <= 0 or int(size[1]) <= 0):
         raise ValueError(f"size must be positive, not {size}")
     return _frames(info, size, fa)
+
+
+# Skip decoding non-reference frames when the analysis wants at most one frame in this many: a
+# 30 fps H.264 stream analysed at 4 fps decodes ~40 % fewer frames (the decoder dominates the
+# analysis of a 720p video). Encoders rarely put more than 3 non-reference frames in a row, so at
+# this ratio a grid interval always holds a decoded frame.
+SKIP_NONREF_RATIO = 6.0
 
 
 def _frames(
@@ -264,6 +274,9 @@ def _frames(
     try:
         stream = _video_stream(container, path)
         stream.thread_type = "AUTO"
+        skipping = fa is not None and fa * SKIP_NONREF_RATIO <= info.fps
+        if skipping:
+            stream.codec_context.skip_frame = "NONREF"
         time_base = stream.time_base
         # Timestamps are quantised to the time base (1 ms in MKV): a frame stamped 0.033 is the
         # frame for grid time 1/30. Capped at a quarter frame so it never picks a wrong frame.
@@ -303,7 +316,10 @@ def _frames(
         # MP4/MOV store the exact frame count; a file cut short after its index (e.g. an
         # interrupted copy of a "faststart" file) just runs out of packets without an error.
         expected = int(stream.frames or 0)
-        if expected and decoded < 0.9 * expected - 2:
+        # When skipping, fewer frames are decoded than the file holds: judge by where they stop.
+        stop = 0.9 * info.duration - 2.0 / info.fps
+        short = last_t < stop if skipping else decoded < 0.9 * expected - 2
+        if expected and short:
             raise BadInputError(
                 path,
                 f"ends early: frames stop at {max(last_t, 0.0):.2f} s of {info.duration:.2f} s"
