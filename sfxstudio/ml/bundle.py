@@ -617,11 +617,8 @@ def _code_in_config(config: Any) -> str | None:
     return None
 
 
-def _inspect_archive(path: Path) -> bool:
-    """Refuse, before Keras reads it, a .keras file that is damaged, too big or carries code.
-
-    Returns whether the model uses keras-hub layers (a head taught on a zero-shot base): their
-    classes are registered only once keras_hub is imported."""
+def _inspect_archive(path: Path) -> None:
+    """Refuse, before Keras reads it, a .keras file that is damaged, too big or carries code."""
     if not zipfile.is_zipfile(path):
         raise BadInputError(path, "is not a Keras model file (.keras files are zip archives)")
     try:
@@ -654,7 +651,6 @@ def _inspect_archive(path: Path) -> bool:
     code = _code_in_config(config)
     if code:
         raise BadInputError(path, f"contains code ({code}); refused")
-    return b'"keras_hub' in raw
 
 
 def _keras_error(path: Path, exc: BaseException) -> BadInputError:
@@ -677,16 +673,9 @@ def load_keras_model(path: Path) -> Any:
 
     path = Path(path)
     check_model_file(path)
-    uses_hub = _inspect_archive(path)
+    _inspect_archive(path)
     tf_setup.configure()  # threads and devices are fixed by TensorFlow's first op
     import keras
-
-    if uses_hub:
-        try:
-            import keras_hub  # noqa: F401  (registers its layer classes for deserialisation)
-        except ImportError:
-            raise BadInputError(path, "uses keras-hub layers, but keras-hub is not installed "
-                                      "(run scripts/setup.sh)") from None
 
     try:
         return keras.saving.load_model(path, safe_mode=True, compile=False)
