@@ -67,6 +67,13 @@ class TeachingData:
     # Per project, the cache frame of each row (a frame in two classes' segments gives two rows).
     frame_index: list[np.ndarray] = field(default_factory=list)
 
+    def frame_key(self) -> np.ndarray | None:
+        """(N,) one number per (project, frame): rows that share it are one frame."""
+        if not self.frame_index:
+            return None
+        start = np.cumsum([0] + [int(f.max()) + 1 if len(f) else 0 for f in self.frame_index[:-1]])
+        return np.concatenate([f + s for f, s in zip(self.frame_index, start, strict=True)])
+
     def counts(self, corrected_only: bool = False) -> dict[str, int]:
         labels = self.labels[self.corrected] if corrected_only else self.labels
         n = np.bincount(labels, minlength=len(self.class_names))
@@ -332,6 +339,8 @@ def fit_head(
     progress: ProgressFn | None = None,
     cancel: Callable[[], bool] | None = None,
     base_logits: np.ndarray | None = None,
+    frame_key: np.ndarray | None = None,
+    offset_classes: np.ndarray | None = None,
 ) -> HeadFit:
     """Softmax regression from (kernel0, bias0): weighted cross-entropy + anchor * ||W - W0||^2.
 
@@ -341,7 +350,14 @@ def fit_head(
     base_logits (N, C): a fixed base's log class mass per frame (see head_probs). The head then
     adds to the base instead of replacing it, so what the base recognised stays recognised
     unless a correction says otherwise; the per-class offsets start at 0 and are pulled back
-    to 0 like the kernel.
+    to 0 like the kernel. An offset rescales its class on all footage, so only the classes in
+    offset_classes (bool (C,), default all) move theirs: teach() passes the classes the editor
+    corrected, so a clip of dogs does not shift `otherwise` (and every other class) everywhere.
+
+    frame_key (N,): rows with the same key are one frame inside several classes' manual effects.
+    Its label is the set ("cars or ambulance"): the loss is -log of the set's summed
+    probability, done as soft targets re-split every pass in proportion to the current
+    probabilities (an EM step), so a frame's existing favourite is not pushed down to 1/k.
     """
     from sfxstudio.core.errors import Cancelled
 
@@ -357,6 +373,7 @@ def fit_head(
     balance[present] = w.sum() / (present.sum() * per_class[present])
     w = (w * balance[y]).astype(np.float32)
     w /= w.mean()
+    split = _SetLabels(frame_key, w) if frame_key is not None else None
     base = None if base_logits is None else np.asarray(base_logits, np.float32)
     if base is not None and base.shape != (n, c):
         raise ValueError(f"base_logits must be ({n}, {c}), not {base.shape}")
@@ -366,6 +383,9 @@ def fit_head(
         params.append(np.zeros(c, np.float32))
         anchors.append(np.zeros(c, np.float32))
     adam = _Adam(params, learning_rate)
+    movable = None
+    if base is not None and offset_classes is not None:
+        movable = np.asarray(offset_classes, bool).astype(np.float32)
     rng = np.random.default_rng(seed)
     onehot = np.eye(c, dtype=np.float32)
     losses: list[float] = []
@@ -375,6 +395,10 @@ def fit_head(
         batch_size = max(1, min(batch_size, -(-n // MAPPED_STEPS_PER_EPOCH)))
     with _single_threaded_blas():
         for epoch in range(epochs):
+            if split is not None:
+                offset = params[2] if base is not None else None
+                split.update(w, head_probs(x[split.rows], params[0], params[1],
+                                           None if base is None else base[split.rows], offset), y)
             order = rng.permutation(n)
             total = 0.0
             for start in range(0, n, batch_size):
@@ -385,6 +409,8 @@ def fit_head(
                 for g, p, a in zip(grads, params, anchors, strict=True):
                     if a is not None:
                         g += 2.0 * anchor * (p - a)
+                if movable is not None:
+                    grads[2] *= movable
                 adam.step(grads)
             losses.append(total / n)
             if progress is not None:
@@ -418,6 +444,24 @@ def _loss_and_grads(
     gu = g * np.exp(u - v)
     go = g * np.exp(lb - v)
     return loss, [xb.T @ gu, gu.sum(axis=0), go.sum(axis=0)]
+
+
+class _SetLabels:
+    """Rows that are one frame with several labels: their weights re-split each pass."""
+
+    def __init__(self, frame_key: np.ndarray, w: np.ndarray) -> None:
+        _, inverse, counts = np.unique(np.asarray(frame_key), return_inverse=True, return_counts=True)
+        self.rows = np.flatnonzero(counts[inverse] > 1)
+        _, self.group = np.unique(inverse[self.rows], return_inverse=True)
+        # Each row came with 1/k of its frame's weight (times its class balance): undo the 1/k.
+        self.unit = w[self.rows] * np.bincount(self.group)[self.group]
+
+    def update(self, w: np.ndarray, probs: np.ndarray, y: np.ndarray) -> None:
+        if not len(self.rows):
+            return
+        p = probs[np.arange(len(self.rows)), y[self.rows]] + 1e-12
+        share = p / np.bincount(self.group, weights=p)[self.group]
+        w[self.rows] = (share * self.unit).astype(np.float32)
 
 
 class _Adam:
@@ -708,6 +752,8 @@ def teach(
         progress=progress,
         cancel=cancel,
         base_logits=base_logits,
+        frame_key=data.frame_key(),
+        offset_classes=np.bincount(corrected_y, minlength=n_classes) > 0,
     )
     after_probs = head_probs(
         corrected_x, fit.kernel, fit.bias,
