@@ -67,7 +67,7 @@ from sfxstudio.gui.teach import (
 from sfxstudio.gui.video_view import VideoView
 from sfxstudio.gui.workers import JobWorker, run_in_background
 from sfxstudio.ml.bundle import read_bundle_json
-from sfxstudio.paths import MODELS
+from sfxstudio.paths import DEMO_MODEL, MODELS
 
 log = logging.getLogger(__name__)
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".ogv", ".mpg", ".mpeg",
@@ -123,6 +123,16 @@ def bundle_folders(user_folders: list[str]) -> list[tuple[str, Path]]:
             return
         found.append((str(meta.get("name") or folder.name), folder))
 
+    # First: the built-in real-footage recogniser (built from the installed weights on first
+    # use, so it is listed whether or not its folder exists yet).
+    from sfxstudio.ml import imagenet
+
+    try:
+        builtin = imagenet.builtin_bundle_dir()
+        found.append((imagenet.BUILTIN_LABEL, builtin))
+        seen.add(builtin.resolve())
+    except BadInputError as exc:  # an unreadable mapping table: the list goes on without it
+        log.warning("model list: %s", exc)
     roots = [MODELS, *[Path(f) for f in user_folders]]
     for root in roots:
         if not root.is_dir():
@@ -133,7 +143,20 @@ def bundle_folders(user_folders: list[str]) -> list[tuple[str, Path]]:
     return found
 
 
+def builtin_model_dir() -> Path | None:
+    from sfxstudio.ml import imagenet
+
+    try:
+        return imagenet.builtin_bundle_dir()
+    except BadInputError:
+        return None
+
+
 def bundle_class_names(folder: Path) -> list[str]:
+    if folder.name.startswith("imagenet-lite0-") and not folder.exists():
+        from sfxstudio.core.classes import default_classes
+
+        return default_classes().names  # the built-in recogniser, not built yet
     try:
         return [str(c) for c in read_bundle_json(folder)["classes"]]
     except BadInputError:
@@ -672,6 +695,10 @@ class MainWindow(QMainWindow):
             errors.show_exception(self, exc, "Cannot open the video")
             return False
         model = self.selected_model()
+        if model is not None and model.resolve() == DEMO_MODEL.resolve():
+            # The demo model knows only the demo's drawings: a real video gets the real recogniser.
+            self._select_model(builtin_model_dir())
+            model = self.selected_model()
         project = Project(video=str(path))
         if model is not None:
             project.params = project.params.with_(model=str(model))
