@@ -178,6 +178,11 @@ def cached_for_folder(folder: str | Path) -> bool:
     folder = Path(folder)
     try:
         meta = read_bundle_json(folder)
+        if meta.get("kind") == "zeroshot":  # the image graph comes from the preset, not model.keras
+            from sfxstudio.ml import zeroshot
+
+            preset = zeroshot.inspect_preset(zeroshot.resolve_preset(folder, str(meta["preset"])))
+            return find_compiled(zeroshot.image_graph_key(preset)) is not None
         return find_compiled(compiled_key(folder / "model.keras", meta)) is not None
     except (OSError, ValueError, SfxError):
         return False

@@ -331,3 +331,12 @@ def test_analyse_video_end_to_end(family: str, presets: dict[str, Path], tmp_pat
     segments = compute_auto_segments(cache, params)
     assert segments and {s.class_name for s in segments} == {"fire"}
     assert all(0.0 <= s.start < s.end <= cache.duration + 1e-6 for s in segments)
+
+
+def test_a_converted_zero_shot_bundle_counts_as_cached(siglip_bundle: Path) -> None:
+    """So the analysis does not announce "Optimising the model" on every run."""
+    from sfxstudio.ml import lite
+    from sfxstudio.ml.bundle import ModelBundle
+
+    ModelBundle.load(siglip_bundle, runtime="lite")  # converts once (or finds the conversion)
+    assert lite.cached_for_folder(siglip_bundle)
