@@ -309,3 +309,75 @@ def test_metrics_are_json_serialisable() -> None:
     m = ev.classification_metrics(np.array([0, 1]), np.array([[0.9, 0.1], [0.2, 0.8]]), ["fire", "otherwise"])
     json.dumps(m)
     assert list(itertools.chain.from_iterable(m["confusion_matrix"])) == [1, 0, 0, 1]
+
+
+# --- hand-made multi-label truth (the videos_real layout) ------------------------------------------
+
+
+def _real_truth(path: Path, segments: list[dict], duration: float = 10.0, **extra: object) -> Path:
+    path.write_text(json.dumps({"video": "clip.mp4", "duration": duration, "segments": segments,
+                                "notes": "hand-made", **extra}))
+    return path
+
+
+def test_multi_label_truth_is_read_with_overlapping_classes(tmp_path: Path) -> None:
+    path = _real_truth(tmp_path / "clip.json", [
+        {"class": "ambulance", "start": 0.0, "end": 6.0},
+        {"class": "cars", "start": 0.0, "end": 10.0},
+        {"class": "otherwise", "start": 6.0, "end": 10.0},  # the absence of an effect: dropped
+    ])
+    gt = ev.load_truth(path)
+    assert gt.segments == [("ambulance", 0.0, 6.0), ("cars", 0.0, 10.0)]
+    assert gt.duration == 10.0 and gt.fps == 0.0 and gt.video == "clip.mp4"
+    # Each class is scored on its own: predicting only cars over 0..10 finds all of cars and
+    # none of ambulance (a single-label proposal cannot cover both).
+    seg = ev.segment_f1([("cars", 0.0, 10.0)], gt.segments, gt.duration)
+    assert seg["per_class"]["cars"]["f1"] == 1.0
+    assert (seg["per_class"]["ambulance"]["tp"], seg["per_class"]["ambulance"]["fn"]) == (0, 6)
+    assert (seg["overall"]["tp"], seg["overall"]["fp"], seg["overall"]["fn"]) == (10, 0, 6)
+    assert seg["overall"]["f1"] == pytest.approx(2 * 10 / (2 * 10 + 6))
+    evt = ev.event_f1([("cars", 0.15, 10.0), ("ambulance", 0.5, 6.0)], gt.segments, collar=0.2)
+    assert evt["per_class"]["cars"]["tp"] == 1 and evt["per_class"]["ambulance"]["tp"] == 0
+    assert evt["overall"]["f1"] == pytest.approx(0.5)
+    empty = ev.load_truth(_real_truth(tmp_path / "neg.json", []))  # a hard negative
+    assert empty.segments == []
+    assert ev.segment_f1([], empty.segments, empty.duration)["overall"]["f1"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"),
+    [
+        ({"video": "v", "segments": []}, "needs 'duration' and 'segments'"),
+        ({"duration": 5, "segments": [{"class": "cars", "start": 2, "end": 1}]}, "start < end"),
+        ({"duration": 5, "segments": [{"class": "cars", "start": -1, "end": 1}]}, "start < end"),
+        ({"duration": 5, "segments": [{"class": "", "start": 0, "end": 1}]}, "class must be a name"),
+        ({"duration": 5, "segments": [{"class": "cars", "start": "0", "end": 1}]}, "finite number"),
+        ({"duration": 5, "segments": [{"class": "cars", "end": 1}]}, "missing 'start'"),
+        ({"duration": 5, "segments": {"cars": [0, 1]}}, "'segments' must be a list"),
+        ({"duration": 0, "segments": []}, "duration must be positive"),
+        ({"duration": True, "segments": []}, "finite number"),
+        ([1, 2], "expected a JSON object"),
+    ],
+)
+def test_bad_multi_label_truth_is_one_line_naming_the_file(tmp_path: Path, content: object,
+                                                           problem: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(content))
+    with pytest.raises(BadInputError, match=problem) as err:
+        ev.load_truth(path)
+    assert "bad.json" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_evaluate_cache_names_truth_classes_the_model_lacks(tmp_path: Path) -> None:
+    names = ["fire", "river", "otherwise"]
+    cache = _cache([0] * 10 + [2] * 30, names)
+    truth = _real_truth(tmp_path / "t.json", [{"class": "fire", "start": 0.0, "end": 1.0},
+                                              {"class": "helicopter", "start": 0.0, "end": 4.0}],
+                        duration=4.0)
+    r = ev.evaluate_cache(cache, truth, k=0.0, tau=0.5)
+    assert r["classes_not_in_model"] == ["helicopter"]
+    assert r["segment"]["per_class"]["fire"]["f1"] == 1.0
+    assert r["segment"]["per_class"]["helicopter"]["fn"] == 4
+    r2 = ev.evaluate_cache(cache, truth, k=0.0, tau=0.5, collar=0.05, resolution=0.5)
+    assert r2["segment"]["resolution"] == 0.5 and r2["segment"]["per_class"]["helicopter"]["fn"] == 8
+    assert r2["event"]["collar"] == 0.05
