@@ -15,12 +15,13 @@ of L frames for all blocks and classes at once (L vectorised steps), then across
 small steps), then in closed form everywhere; the backtrack is a backward fill done the same
 way. About 2 * sqrt(N) numpy calls instead of N: 216,000 frames x 21 classes take ~40 ms.
 
-Stickiness. Evidence is counted per second, not per frame: the per-frame margin (the class's
-log-odds above its threshold, capped at ``max_margin``) is multiplied by the frame duration,
-and the switch cost is ``max_margin * dwell / 2`` with ``dwell = stickiness / (1 - stickiness)``
-seconds. So a fully confident blip (or gap) shorter than ``dwell`` is smoothed away, a
-half-confident one shorter than twice that, and the same signal at 10 or 30 fps decodes alike.
-Stickiness 0 is the plain threshold p >= tau.
+Stickiness. Evidence is counted per second, not per frame: a frame's evidence rate is M/2
+just past its class's threshold, growing with the log-odds margin to M = ``max_margin`` when
+confident (the threshold decides the side; confidence at most doubles the weight), times the
+frame duration. The switch cost is ``M * dwell / 2`` with ``dwell = stickiness / (1 - stickiness)``
+seconds: a fully confident blip (or gap) shorter than ``dwell`` is smoothed away, a borderline
+one shorter than twice that, and the same signal at 10 or 30 fps decodes alike. Stickiness 0
+is the plain threshold p >= tau.
 """
 
 from __future__ import annotations
@@ -67,14 +68,24 @@ def _log_odds_of(tau: np.ndarray) -> np.ndarray:
 def evidence_costs(
     logits: np.ndarray, tau: np.ndarray, frame_duration: float, max_margin: float = MAX_MARGIN,
 ) -> np.ndarray:
-    """Per-frame cost(on) - cost(off): -clip(logit p - logit tau, -m, m) * frame_duration.
+    """Per-frame cost(on) - cost(off) = -rate * frame_duration, rate = (clip(m, -M, M) + M sign m) / 2.
 
-    logits: (N, C) from `log_odds`; tau: (C,) thresholds. Returns (N, C) float32.
+    m = logit p - logit tau (sign m = + for m = +0: p = tau counts as on, like the threshold).
+    The rate is M/2 just past the threshold and M when confident: the threshold decides the
+    side, confidence at most doubles the weight. logits: (N, C) from `log_odds`; tau: (C,).
+    Returns (N, C) float32.
     """
-    cost = np.subtract(_log_odds_of(tau), logits, dtype=np.float32)  # = -(margin)
-    np.clip(cost, -max_margin, max_margin, out=cost)
-    cost *= np.float32(frame_duration)
-    return cost
+    margin = np.subtract(logits, _log_odds_of(tau), dtype=np.float32)
+    return _rate_to_cost(margin, frame_duration, max_margin)
+
+
+def _rate_to_cost(margin: np.ndarray, frame_duration: float, max_margin: float) -> np.ndarray:
+    """In place: margin -> -(clip(margin) + copysign(M, margin)) * frame_duration / 2."""
+    sign = np.copysign(np.float32(max_margin), margin)
+    np.clip(margin, -max_margin, max_margin, out=margin)
+    margin += sign
+    margin *= np.float32(-frame_duration / 2.0)
+    return margin
 
 
 def _block_length(n: int) -> int:
@@ -152,11 +163,10 @@ def hmm_on_off(
     ltau = _log_odds_of(tau)
     d, timed, full = _blocks(logits, block, np.float32)
     big_l = d.shape[0]
-    np.subtract(ltau, logits[: full * big_l].reshape(full, big_l, c), out=timed[:full])
+    np.subtract(logits[: full * big_l].reshape(full, big_l, c), ltau, out=timed[:full])
     if full < d.shape[1]:
-        np.subtract(ltau, logits[full * big_l:], out=timed[full, : n - full * big_l])
-    np.clip(d, -max_margin, max_margin, out=d)
-    d *= np.float32(frame_duration)
+        np.subtract(logits[full * big_l:], ltau, out=timed[full, : n - full * big_l])
+    _rate_to_cost(d, frame_duration, max_margin)  # padding: -M/2 per frame, never read back
     return _viterbi_blocks(d, n, lam)
 
 
