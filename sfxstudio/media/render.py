@@ -405,8 +405,10 @@ def pan_gains(pan: float | np.ndarray) -> tuple[Any, Any]:
     left^2 + right^2 == 2 everywhere (constant power) and pan 0 gives (1, 1). Positions
     outside [-1, 1] are clipped.
     """
-    theta = (np.clip(pan, -1.0, 1.0) + 1.0) * (np.pi / 4.0)
-    return math.sqrt(2.0) * np.cos(theta), math.sqrt(2.0) * np.sin(theta)
+    pan = np.clip(pan, -1.0, 1.0)
+    # cos(theta) written as sin((1 - pan) * pi / 4): exactly 0 at hard right (cos(pi/2) is not).
+    return (math.sqrt(2.0) * np.sin((1.0 - pan) * (np.pi / 4.0)),
+            math.sqrt(2.0) * np.sin((1.0 + pan) * (np.pi / 4.0)))
 
 
 def apply_pan(block: np.ndarray, pan: Pan, s0: int, rate: int = SAMPLE_RATE, what: str = "effect") -> None:

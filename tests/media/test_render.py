@@ -7,6 +7,7 @@ import pytest
 
 from sfxstudio.core.classes import SoundAttributes
 from sfxstudio.core.segments import Segment
+from sfxstudio.media import render
 from sfxstudio.media.render import (
     MIN_FADE,
     Placement,
@@ -220,3 +221,89 @@ def test_placements_for_variations_attributes_and_missing() -> None:
     assert dogs[0].samples is lib.sounds["dog/b.wav"]
     # Same input, same seeds: a re-render sounds the same.
     assert [p.seed for p in placements_for(segs, lib, seed=3)] == [p.seed for p in ps]
+
+
+# ------------------------------------------------------------------ hits on visual onsets
+
+
+def rising_edges(x: np.ndarray) -> list[int]:
+    on = np.concatenate([[0], np.any(x != 0, axis=1).astype(np.int8)])
+    return (np.flatnonzero(np.diff(on) == 1)).tolist()
+
+
+def test_one_shot_starts_exactly_on_the_first_onset() -> None:
+    onsets = [1.61, 1.234567, 9.0, float("nan")]  # unsorted; one outside, one not a number
+    p = Placement(1.0, 2.5, const(0.3), SoundAttributes(mode="one_shot", fade_in=0.0), onsets=onsets)
+    mix = render_mix([p], 3.0, peak_dbfs=0.0)
+    first, last = nonzero_range(mix)
+    assert first == round(1.234567 * RATE)  # the first audible sample is the onset sample
+    assert last == first + round(0.3 * RATE)  # played once, whole: not again at 1.61
+    assert rising_edges(mix) == [first]
+
+
+def test_retrigger_puts_one_hit_on_each_onset_and_no_grid_hit() -> None:
+    click = const(0.02, 0.5)
+    attrs = SoundAttributes(mode="retrigger", interval=0.25, jitter=0.1, fade_in=0.0, fade_out=0.0)
+    onsets = [1.1, 1.7003, 2.45, 2.45 + 0.1 / RATE, 0.5, 3.0]  # a duplicate sample, two outside
+    mix = render_mix([Placement(1.0, 3.0, click, attrs, onsets=onsets)], 4.0, peak_dbfs=0.0)
+    assert rising_edges(mix) == [round(t * RATE) for t in (1.1, 1.7003, 2.45)]
+    assert float(mix.max()) == pytest.approx(0.5)  # the duplicate did not stack a second hit
+
+
+def test_dense_onsets_take_the_fft_path_and_match_the_direct_sum() -> None:
+    rng = np.random.default_rng(2)
+    snd = rng.uniform(-0.3, 0.3, size=(RATE, 2)).astype(np.float32)  # 1 s hits
+    onsets = np.sort(rng.uniform(0.0, 4.0, 1500))  # ~375 hits overlapping at every sample
+    attrs = SoundAttributes(mode="retrigger", fade_in=0.0, fade_out=0.0)
+    r = render.render_placement(Placement(0.0, 4.0, snd, attrs, onsets=onsets.tolist()), RATE)
+    assert r is not None
+    s0, block = r
+    offs = np.unique(np.rint(onsets * RATE).astype(np.int64)) - s0
+    work = render._retrigger_work(offs, snd.shape[0], block.shape[0])
+    assert work > render.RETRIGGER_DIRECT_OVERLAP * block.shape[0]
+    direct = render._retrigger_direct(snd, block.shape[0], offs)
+    fade = round(MIN_FADE * RATE)  # the minimum declick ramps at both ends differ from the raw sum
+    np.testing.assert_allclose(block[fade:-fade], direct[fade:-fade], atol=375 * 0.3 * 4e-7)
+    assert s0 == round(onsets[0] * RATE)
+
+
+def test_loop_ignores_onsets_and_no_onset_inside_means_as_before() -> None:
+    snd = tone(0.4, 300.0)
+    for mode in ("loop", "one_shot", "retrigger"):
+        attrs = SoundAttributes(mode=mode)  # type: ignore[arg-type]
+        plain = render_mix([Placement(0.5, 2.0, snd, attrs)], 3.0, peak_dbfs=0.0)
+        outside = render_mix([Placement(0.5, 2.0, snd, attrs, onsets=[0.1, 2.0, 7.0])], 3.0, peak_dbfs=0.0)
+        np.testing.assert_array_equal(plain, outside)
+        if mode == "loop":
+            inside = render_mix([Placement(0.5, 2.0, snd, attrs, onsets=[1.2])], 3.0, peak_dbfs=0.0)
+            np.testing.assert_array_equal(plain, inside)
+
+
+def test_onset_hit_is_faded_in_and_cut_at_the_segment_end() -> None:
+    attrs = SoundAttributes(mode="one_shot", fade_in=0.01, fade_out=0.05)
+    p = Placement(1.0, 2.0, const(2.0, 0.5), attrs, onsets=[1.5])
+    mix = render_mix([p], 3.0, peak_dbfs=0.0)
+    s = round(1.5 * RATE)
+    assert 0 < mix[s, 0] < 0.01 and mix[s + round(0.01 * RATE) + 1, 0] == pytest.approx(0.5)
+    assert not mix[round(2.0 * RATE) :].any()
+    assert abs(mix[round(2.0 * RATE) - 1, 0]) < 1e-3
+
+
+def test_placements_for_hands_onsets_pans_and_assignment_by_segment_id() -> None:
+    lib = FakeLibrary()
+    a, b = Segment("dog", 0.0, 1.0), Segment("dog", 2.0, 3.0)
+    ps = placements_for([a, b], lib, assignment={a.id: "dog/b.wav", b.id: "dog/b.wav"},
+                        onsets={b.id: [2.5]}, pans={a.id: -0.5}, auto_pan={"dog": False})
+    assert [p.variation for p in ps] == ["dog/b.wav", "dog/b.wav"]
+    assert ps[0].pan == -0.5 and ps[0].onsets is None and ps[1].onsets == [2.5]
+    assert not any(p.auto_pan for p in ps)
+    assert [p.segment_id for p in ps] == [a.id, b.id]
+    assert lib.picks == []  # assigned effects never fall back to picking by rank
+
+
+def test_adding_an_effect_keeps_every_other_effects_jitter() -> None:
+    lib = FakeLibrary()
+    segs = [Segment("dog", t, t + 1.0, variation="dog/a.wav") for t in (1.0, 3.0, 5.0)]
+    before = {p.start: p.seed for p in placements_for(segs, lib)}
+    after = {p.start: p.seed for p in placements_for([Segment("dog", 0.0, 0.5), *segs], lib)}
+    assert all(after[t] == s for t, s in before.items())
