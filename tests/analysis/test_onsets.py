@@ -1,0 +1,101 @@
+"""Hits on the action: visual onsets inside an effect, and the pan that follows the motion."""
+
+import numpy as np
+import pytest
+
+from sfxstudio.analysis.motion import motion_features
+from sfxstudio.analysis.onsets import effect_pan, onsets_in, pan_curve
+
+FA = 10.0
+T = np.arange(100) / FA
+
+
+def _energy(spikes, base=0.002):
+    e = np.full(100, base)
+    for i, v in spikes:
+        e[i] = v
+    return e
+
+
+def test_spikes_inside_the_effect_are_its_onsets():
+    e = _energy([(30, 0.3), (31, 0.28), (60, 0.2), (61, 0.2), (90, 0.5)])
+    assert onsets_in(2.0, 8.0, T, energy=e) == [3.0, 6.0]  # 9.0 is outside the effect
+
+
+def test_onset_is_the_first_frame_of_the_rise():
+    e = _energy([(40, 0.15), (41, 0.3), (42, 0.1)])
+    assert onsets_in(2.0, 8.0, T, energy=e) == [4.0]
+
+
+def test_min_gap_keeps_the_stronger_hit():
+    e = _energy([(30, 0.2), (33, 0.4)])
+    assert onsets_in(2.0, 8.0, T, energy=e, min_gap=0.5) == [3.3]
+    assert onsets_in(2.0, 8.0, T, energy=e, min_gap=0.2) == [3.0, 3.3]
+
+
+def test_small_wiggles_are_not_onsets():
+    e = _energy([(30, 0.006), (50, 0.3)])
+    assert onsets_in(2.0, 8.0, T, energy=e) == [5.0]
+    assert onsets_in(2.0, 4.5, T, energy=e) == [2.0]  # nothing: the start, for a one-shot
+    assert onsets_in(2.0, 4.5, T, energy=e, fallback_start=False) == []
+
+
+def test_effect_starting_on_an_event_hits_its_start():
+    e = _energy([(20, 0.4), (21, 0.35)])
+    assert onsets_in(2.0, 8.0, T, energy=e) == [2.0]
+
+
+def test_steady_motion_before_the_effect_is_the_baseline():
+    e = np.full(100, 0.2)
+    e[55] = 0.5
+    assert onsets_in(3.0, 8.0, T, energy=e) == [5.5]
+
+
+def test_class_score_when_there_is_no_motion():
+    s = np.full(100, 0.1)
+    s[35:38] = 0.9
+    s[70:72] = 0.8
+    assert onsets_in(3.0, 9.0, T, score=s) == [3.5, 7.0]
+
+
+def test_onsets_are_deterministic_on_ties():
+    e = _energy([(30, 0.3), (32, 0.3)])
+    assert onsets_in(2.0, 8.0, T, energy=e, min_gap=0.5) == [3.0]
+
+
+def test_bad_arguments_are_refused():
+    with pytest.raises(ValueError, match="energy or a class score"):
+        onsets_in(0.0, 1.0, T)
+    with pytest.raises(ValueError, match="end after start"):
+        onsets_in(2.0, 2.0, T, energy=_energy([]))
+    with pytest.raises(ValueError, match="energy must have one value per frame"):
+        onsets_in(0.0, 1.0, T, energy=np.zeros(5))
+
+
+def test_flashes_drawn_in_frames_are_found_at_their_frames():
+    rng = np.random.default_rng(2)
+    frames = np.clip(rng.normal(60, 1.0, (100, 72, 128)), 0, 255).astype(np.uint8)
+    flashes = [23, 47, 48, 71]  # 47-48: a two-frame flash
+    for i in flashes:
+        frames[i] = 230
+    energy, _ = motion_features(frames)
+    assert onsets_in(1.0, 9.0, T, energy=energy) == [2.3, 4.7, 7.1]
+
+
+def test_effect_pan_is_the_energy_weighted_centre():
+    centre = np.where(T < 5, -0.8, 0.6)
+    energy = np.where(T < 5, 0.01, 0.03)
+    assert effect_pan(T, centre, energy, 0.0, 10.0) == pytest.approx((-0.8 * 1 + 0.6 * 3) / 4)
+    assert effect_pan(T, centre, np.zeros(100), 0.0, 10.0) == 0.0
+
+
+def test_pan_curve_follows_motion_smoothly_and_holds_when_still():
+    centre = np.linspace(-1, 1, 100)
+    energy = np.full(100, 0.05)
+    energy[60:70] = 0.0  # still: hold the last position
+    t, pan = pan_curve(T, centre, energy, 1.0, 9.0, smooth_s=0.4)
+    assert t[0] == 1.0 and t[-1] == pytest.approx(8.9)
+    assert (np.diff(pan[:45]) > 0).all()  # follows left to right
+    assert np.ptp(pan[52:58]) < 0.05  # held while still (the average sees the hold)
+    assert np.abs(np.diff(pan)).max() < 0.1  # no jumps
+    assert (np.abs(pan) <= 1).all()
