@@ -250,6 +250,7 @@ def write_outputs(project: Project, wav: str | None = None, mp4: str | None = No
     if not (wav or mp4 or stems or otio):
         return
     from sfxstudio.media import export
+    from sfxstudio.media.audio_io import MIX_RATE
 
     library = library if library is not None else pipeline.load_library(project)
     duration = project.analysis.duration if project.analysis else None
