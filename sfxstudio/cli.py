@@ -180,6 +180,18 @@ def build_parser() -> argparse.ArgumentParser:
     mi.add_argument("--weights", default="imagenet")
     mi.add_argument("--out", required=True)
     mi.add_argument("--download", action="store_true")
+    mz = msub.add_parser("zeroshot", parents=[common],
+                         help="create an open-vocabulary (SigLIP/CLIP) model from a local keras-hub preset")
+    mz.add_argument("--preset", required=True, help="a local keras-hub SigLIP/CLIP preset folder")
+    mz.add_argument("--out", required=True)
+    mz.add_argument("--mode", choices=("softmax", "sigmoid"), default="softmax",
+                    help="calibration: softmax over the classes and 'otherwise' (default), "
+                         "or SigLIP's sigmoid")
+    md = msub.add_parser("download-preset", parents=[common],
+                         help="download SigLIP/CLIP weights (hundreds of MB; needs --yes)")
+    md.add_argument("name", help="a keras-hub preset name, e.g. siglip_base_patch16_224")
+    md.add_argument("--out", required=True, help="folder to write the preset into")
+    md.add_argument("--yes", action="store_true", help="confirm the download (nothing is fetched without it)")
     ml = msub.add_parser("list", parents=[common], help="list model bundles")
     ml.add_argument("folders", nargs="*")
     return parser
@@ -395,6 +407,21 @@ def cmd_model(args: argparse.Namespace) -> int:
 
         out = create_imagenet_bundle(args.out, weights=args.weights, allow_download=args.download)
         print(f"model bundle: {out}", file=sys.stderr)
+    elif args.model_command == "zeroshot":
+        from sfxstudio.ml.zeroshot import create_zeroshot_bundle
+
+        check_outputs({"--out": args.out}, protect("the preset", args.preset, is_folder=True),
+                      folders=["--out"])
+        out = create_zeroshot_bundle(args.out, args.preset, mode=args.mode)
+        print(f"model bundle: {out}", file=sys.stderr)
+    elif args.model_command == "download-preset":
+        from sfxstudio.ml.zeroshot import download_preset
+
+        if not args.yes:
+            raise BadInputError(None, f"downloading {args.name} fetches hundreds of MB from the internet; "
+                                      "run again with --yes to confirm (nothing was downloaded)")
+        out = download_preset(args.name, args.out, confirmed=True)
+        print(f"preset: {out}", file=sys.stderr)
     elif args.model_command == "list":
         from sfxstudio.ml.create import find_bundles
 
@@ -405,7 +432,7 @@ def cmd_model(args: argparse.Namespace) -> int:
         for path, meta in find_bundles([Path(f) for f in args.folders]):
             print(f"{path}\t{meta.get('name', '')}\t{len(meta.get('classes', []))} classes")
     else:
-        raise BadInputError(None, "usage: sfxstudio model create|imagenet|list ...")
+        raise BadInputError(None, "usage: sfxstudio model create|imagenet|zeroshot|download-preset|list ...")
     return EXIT_OK
 
 

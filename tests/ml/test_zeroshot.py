@@ -340,3 +340,17 @@ def test_a_converted_zero_shot_bundle_counts_as_cached(siglip_bundle: Path) -> N
 
     ModelBundle.load(siglip_bundle, runtime="lite")  # converts once (or finds the conversion)
     assert lite.cached_for_folder(siglip_bundle)
+
+
+def test_command_line_creates_a_zero_shot_bundle_and_never_downloads_unasked(
+        presets: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from sfxstudio.cli import main
+    from sfxstudio.ml.bundle import read_bundle_json
+
+    out = tmp_path / "zs"
+    assert main(["model", "zeroshot", "--preset", str(presets["clip"]), "--out", str(out)]) == 0
+    assert read_bundle_json(out)["kind"] == "zeroshot"
+    capsys.readouterr()
+    assert main(["model", "download-preset", "siglip_base_patch16_224", "--out", str(tmp_path / "p")]) == 2
+    err = capsys.readouterr().err
+    assert "--yes" in err and "nothing was downloaded" in err and not (tmp_path / "p").exists()
