@@ -29,7 +29,7 @@ from sfxstudio.core.segments import Segment
 
 Smoothing = Literal["majority", "hmm"]
 SMOOTHINGS: tuple[str, ...] = ("majority", "hmm")
-DEFAULT_SMOOTHING: Smoothing = "hmm"
+DEFAULT_SMOOTHING: Smoothing = "majority"  # until the demo and real-clip comparison (issue 13) says otherwise
 DEFAULT_STICKINESS = 0.5  # a fully confident blip or gap shorter than 1 s is smoothed away
 
 
