@@ -41,6 +41,7 @@ from scipy.optimize import linear_sum_assignment
 from sfxstudio.core.atomic import atomic_write_text
 from sfxstudio.core.classes import OTHERWISE
 from sfxstudio.core.errors import BadInputError, ExportError
+from sfxstudio.core.inputs import read_bytes
 from sfxstudio.core.project import AnalysisCache, AnalysisParams
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -497,12 +498,12 @@ def load_truth(path: str | Path) -> GroundTruth:
     Segments must have a class name and finite times with 0 <= start < end.
     """
     path = Path(path)
+    raw = read_bytes(path, "ground-truth file", 64 * 1024 * 1024)  # never blocks on a FIFO
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise BadInputError(path, "file not found") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise BadInputError(path, f"not a readable JSON file ({exc})") from None
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise BadInputError(path, f"not a readable JSON file ({type(exc).__name__}: "
+                                  f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
     if not isinstance(data, dict):
         raise BadInputError(path, "not a ground-truth file (expected a JSON object)")
     fmt = data.get("format")

@@ -381,3 +381,17 @@ def test_evaluate_cache_names_truth_classes_the_model_lacks(tmp_path: Path) -> N
     r2 = ev.evaluate_cache(cache, truth, k=0.0, tau=0.5, collar=0.05, resolution=0.5)
     assert r2["segment"]["resolution"] == 0.5 and r2["segment"]["per_class"]["helicopter"]["fn"] == 8
     assert r2["event"]["collar"] == 0.05
+
+
+def test_a_truth_file_that_is_a_fifo_is_refused_without_blocking(tmp_path):
+    import os
+
+    import pytest
+
+    from sfxstudio.core.errors import BadInputError
+    from sfxstudio.ml.evaluate import load_truth
+
+    fifo = tmp_path / "truth.json"
+    os.mkfifo(fifo)
+    with pytest.raises(BadInputError, match=r"truth\.json: is not a regular file"):
+        load_truth(fifo)
