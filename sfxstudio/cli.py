@@ -177,6 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
     mc.add_argument("--download", action="store_true")
     mi = msub.add_parser("imagenet", parents=[common],
                          help="create the ImageNet recogniser bundle (no training)")
+    mi.add_argument("--architecture", choices=("efficientnetlite0", "resnet152v2"), default="resnet152v2",
+                    help="efficientnetlite0: the weights installed with SFX Studio (offline); "
+                         "resnet152v2 (default): the paper's network, a local weights file or a download")
     mi.add_argument("--weights", default="imagenet")
     mi.add_argument("--out", required=True)
     mi.add_argument("--download", action="store_true")
@@ -405,7 +408,8 @@ def cmd_model(args: argparse.Namespace) -> int:
     elif args.model_command == "imagenet":
         from sfxstudio.ml.imagenet import create_imagenet_bundle
 
-        out = create_imagenet_bundle(args.out, weights=args.weights, allow_download=args.download)
+        out = create_imagenet_bundle(args.out, weights=args.weights, allow_download=args.download,
+                                     architecture=args.architecture)
         print(f"model bundle: {out}", file=sys.stderr)
     elif args.model_command == "zeroshot":
         from sfxstudio.ml.zeroshot import create_zeroshot_bundle

@@ -151,3 +151,16 @@ def test_unknown_weights_for_lite0_are_one_line_errors(tmp_path: Path) -> None:
                                         architecture="efficientnetlite0")
     assert not (tmp_path / "x").exists()
     assert OTHERWISE in default_classes().names
+
+
+def test_model_imagenet_command_passes_the_architecture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sfxstudio import cli
+    from sfxstudio.ml import imagenet
+
+    seen: list[dict[str, object]] = []
+    monkeypatch.setattr(imagenet, "create_imagenet_bundle",
+                        lambda out, **kw: seen.append({"out": out, **kw}) or Path(out))
+    assert cli.main(["model", "imagenet", "--architecture", "efficientnetlite0", "--out",
+                     str(tmp_path / "m")]) == 0
+    assert seen == [{"out": str(tmp_path / "m"), "weights": "imagenet", "allow_download": False,
+                     "architecture": "efficientnetlite0"}]
