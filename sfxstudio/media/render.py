@@ -459,8 +459,9 @@ def _pan_curve(curve: PanCurve) -> tuple[np.ndarray, np.ndarray] | None:
     return times[order], values[order]
 
 
-# Samples per pass when applying a pan curve: bounds the temporaries whatever the effect length.
-_PAN_CHUNK_BLOCKS = 4096
+# Pan blocks per pass when applying a curve: the gain buffer (256 x 256 floats) stays in cache
+# and bounded whatever the effect length.
+_PAN_CHUNK_BLOCKS = 256
 
 
 def _apply_pan_curve(block: np.ndarray, times: np.ndarray, values: np.ndarray, s0: int, rate: int) -> None:
@@ -474,16 +475,23 @@ def _apply_pan_curve(block: np.ndarray, times: np.ndarray, values: np.ndarray, s
         padded = np.concatenate([np.full(pad, pans[0]), pans, np.full(pad, pans[-1])])
         kernel = np.full(width, 1.0 / width)
         pans = np.convolve(padded, kernel, mode="valid")
-    gl, gr = pan_gains(pans)
-    ramp = (np.arange(PAN_BLOCK, dtype=np.float64) / PAN_BLOCK)[None, :]
-    for b0 in range(0, nb, _PAN_CHUNK_BLOCKS):
-        b1 = min(b0 + _PAN_CHUNK_BLOCKS, nb)
-        a, z = b0 * PAN_BLOCK, min(b1 * PAN_BLOCK, m)
-        for ch, g in ((0, gl), (1, gr)):
-            # Linear ramp from each block edge to the next: gain at sample j of block k is
-            # g[k] + (g[k+1] - g[k]) * j / PAN_BLOCK.
-            seg = (g[b0:b1, None] + (g[b0 + 1 : b1 + 1] - g[b0:b1])[:, None] * ramp).reshape(-1)
-            block[a:z, ch] *= seg[: z - a].astype(np.float32)
+    ramp = np.arange(PAN_BLOCK, dtype=np.float32) / np.float32(PAN_BLOCK)
+    chunk = min(nb, _PAN_CHUNK_BLOCKS)
+    buf = np.empty((chunk, PAN_BLOCK), dtype=np.float32)
+    for ch, g64 in enumerate(pan_gains(pans)):
+        g = g64.astype(np.float32)  # gains at the block edges
+        step = np.diff(g)
+        for b0 in range(0, nb, chunk):
+            b1 = min(b0 + chunk, nb)
+            a, z = b0 * PAN_BLOCK, min(b1 * PAN_BLOCK, m)
+            # Linear ramp from each block edge to the next: the gain at sample j of block k is
+            # g[k] + (g[k+1] - g[k]) * j / PAN_BLOCK. Built one channel at a time into a reused
+            # buffer: numpy is several times faster along 256 samples than across 2 channels.
+            gain = buf[: b1 - b0]
+            np.multiply(step[b0:b1, None], ramp, out=gain)
+            gain += g[b0:b1, None]
+            view = block[a:z, ch]
+            view *= gain.reshape(-1)[: z - a]
 
 
 def _finite(x: Any) -> bool:
