@@ -153,7 +153,8 @@ def test_unknown_weights_for_lite0_are_one_line_errors(tmp_path: Path) -> None:
     assert OTHERWISE in default_classes().names
 
 
-def test_model_imagenet_command_passes_the_architecture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_model_imagenet_command_passes_the_architecture(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     from sfxstudio import cli
     from sfxstudio.ml import imagenet
 
