@@ -64,7 +64,7 @@ def time_launch(tmp: Path) -> dict[str, float | bool]:
 
 def find_inputs(tmp: Path, seconds: float) -> tuple[Path, Path, str]:
     """(video, model folder, description)."""
-    from sfxstudio.paths import DEMO_MODEL
+    from sfxstudio.core.paths import DEMO_MODEL
 
     if (DEMO_MODEL / "bundle.json").is_file():
         from sfxstudio.demo.demo_video import render_demo_video

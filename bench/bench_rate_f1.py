@@ -17,12 +17,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sfxstudio.core.paths import DEMO_MODEL
 from sfxstudio.core.project import AnalysisParams
 from sfxstudio.demo.demo_video import render_demo_video
 from sfxstudio.demo.run import DEMO_K, DEMO_SEED, DEMO_THRESHOLD
 from sfxstudio.ml.bundle import ModelBundle
 from sfxstudio.ml.evaluate import event_f1, load_truth, segment_f1
-from sfxstudio.paths import DEMO_MODEL
 from sfxstudio.pipeline import analyze_to_cache, compute_auto_segments
 
 

@@ -22,9 +22,9 @@ from sfxstudio import __version__
 from sfxstudio.core import validate
 from sfxstudio.core.errors import BadInputError, Cancelled, ExportError, SfxError, set_strict
 from sfxstudio.core.outputs import Protected, check_outputs, protect
+from sfxstudio.core.paths import SOUNDS
 from sfxstudio.core.project import AnalysisParams, Project
-from sfxstudio.paths import SOUNDS
-from sfxstudio.progress import drive
+from sfxstudio.pipeline.progress import drive
 
 EXIT_OK, EXIT_BUG, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 LOG_DIR_ENV = "SFXSTUDIO_DATA_DIR"  # the same override as the window's log and recovery folder
@@ -484,7 +484,7 @@ def _report_bug(exc: BaseException) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from sfxstudio.platform_tuning import tune_allocator
+    from sfxstudio.ml.platform_tuning import tune_allocator
 
     tune_allocator()
     args = build_parser().parse_args(argv)

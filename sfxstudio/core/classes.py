@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sfxstudio.core import validate
-from sfxstudio.paths import RESOURCES
+from sfxstudio.core.paths import RESOURCES
 
 OTHERWISE = "otherwise"
 SoundMode = Literal["loop", "one_shot", "retrigger"]

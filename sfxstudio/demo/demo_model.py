@@ -349,7 +349,7 @@ def build_demo_model(
 def main(argv: list[str] | None = None) -> None:
     import argparse
 
-    from sfxstudio.paths import DEMO_MODEL
+    from sfxstudio.core.paths import DEMO_MODEL
 
     ap = argparse.ArgumentParser(description="Train the built-in demo model on the demo's drawn scenes.")
     ap.add_argument("--out", type=Path, default=DEMO_MODEL)

@@ -15,10 +15,10 @@ from typing import Any
 
 from sfxstudio import pipeline
 from sfxstudio.core.atomic import atomic_write_text
+from sfxstudio.core.paths import DEMO_MODEL
 from sfxstudio.core.project import AnalysisParams, Project
 from sfxstudio.core.project_io import save_project
-from sfxstudio.paths import DEMO_MODEL
-from sfxstudio.progress import drive
+from sfxstudio.pipeline.progress import drive
 
 DEMO_SEED = 20261121  # differs from every training seed of the demo model
 DEMO_K = 1.0

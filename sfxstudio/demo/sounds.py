@@ -34,11 +34,11 @@ from scipy import signal
 
 from sfxstudio.core.atomic import atomic_write_bytes, atomic_write_text
 from sfxstudio.core.classes import SoundMode, default_classes
+from sfxstudio.core.paths import SOUNDS
 from sfxstudio.demo.dsp import Rng, Signal, samples
 from sfxstudio.demo.recipes import RECIPES
 from sfxstudio.media.audio_io import MIX_RATE
 from sfxstudio.media.library import LIBRARY_FILE, library_json
-from sfxstudio.paths import SOUNDS
 
 SAMPLE_RATE = MIX_RATE  # the library is stored at the rate the mix is rendered at
 

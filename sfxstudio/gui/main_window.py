@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from sfxstudio.core.errors import BadInputError, SfxError
+from sfxstudio.core.paths import DEMO_MODEL, MODELS
 from sfxstudio.core.project import Project
 from sfxstudio.core.project_io import SUFFIX as PROJECT_SUFFIX
 from sfxstudio.core.project_io import load_project, save_project
@@ -67,7 +68,6 @@ from sfxstudio.gui.teach import (
 from sfxstudio.gui.video_view import VideoView
 from sfxstudio.gui.workers import JobWorker, run_in_background
 from sfxstudio.ml.bundle import read_bundle_json
-from sfxstudio.paths import DEMO_MODEL, MODELS
 
 log = logging.getLogger(__name__)
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".ogv", ".mpg", ".mpeg",
@@ -86,7 +86,7 @@ def analysis_server() -> Any:
     """The application's analysis process (started on first use, one per application)."""
     global _SERVER
     if _SERVER is None:
-        from sfxstudio.analysis_server import AnalysisServer
+        from sfxstudio.pipeline.analysis_server import AnalysisServer
 
         _SERVER = AnalysisServer()
     return _SERVER

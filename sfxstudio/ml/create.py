@@ -83,8 +83,8 @@ def find_bundles(folders: Iterable[Path] = ()) -> list[tuple[Path, dict[str, Any
     A folder with a bundle.json that does not validate is reported as a warning line naming
     the file (an error with --strict) and left out.
     """
+    from sfxstudio.core.paths import MODELS
     from sfxstudio.ml.bundle import BUNDLE_JSON, read_bundle_json
-    from sfxstudio.paths import MODELS
 
     out = []
     for folder in list(folders) or [MODELS]:

@@ -47,6 +47,7 @@ import numpy as np
 
 from sfxstudio.core.classes import OTHERWISE, default_classes
 from sfxstudio.core.errors import BadInputError, ExportError
+from sfxstudio.core.paths import RESOURCES
 from sfxstudio.ml.bundle import (
     BUNDLE_JSON,
     FORMAT,
@@ -59,7 +60,6 @@ from sfxstudio.ml.bundle import (
     traced_forward,
     write_bundle_folder,
 )
-from sfxstudio.paths import RESOURCES
 
 KIND = "imagenet_mapped"
 MAP_FORMAT = "sfxstudio-imagenet-map"
@@ -564,7 +564,7 @@ def builtin_key(table: ImagenetMap | None = None) -> str:
 
 def builtin_bundle_dir(table: ImagenetMap | None = None) -> Path:
     """Where the built-in recogniser lives (built or not); no TensorFlow, just a path."""
-    from sfxstudio.paths import models_cache_dir
+    from sfxstudio.core.paths import models_cache_dir
 
     return models_cache_dir() / f"{BUILTIN_PREFIX}{builtin_key(table)}"
 

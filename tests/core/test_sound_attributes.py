@@ -10,7 +10,7 @@ import pytest
 
 from sfxstudio.core import validate
 from sfxstudio.core.classes import SOUND_MODES, SoundAttributes, default_classes, load_classes
-from sfxstudio.paths import RESOURCES
+from sfxstudio.core.paths import RESOURCES
 
 NAN, INF = math.nan, math.inf
 

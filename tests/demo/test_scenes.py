@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from sfxstudio.core.classes import default_classes
+from sfxstudio.core.paths import DEMO_MODEL
 from sfxstudio.demo.scenes import CLASSES, Clip, render_clip, render_frame_samples
-from sfxstudio.paths import DEMO_MODEL
 
 
 def test_classes_are_canonical_and_in_id_order():

@@ -17,8 +17,8 @@ import soundfile as sf
 from scipy import signal
 
 from sfxstudio.core.classes import SOUND_MODES, SoundAttributes, default_classes
+from sfxstudio.core.paths import SOUNDS
 from sfxstudio.demo import sounds
-from sfxstudio.paths import SOUNDS
 
 SR = sounds.SAMPLE_RATE
 EFFECT_CLASSES = [c.name for c in default_classes().effect_classes()]

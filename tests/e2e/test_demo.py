@@ -6,7 +6,7 @@ import pytest
 import soundfile as sf
 
 from sfxstudio.cli import main
-from sfxstudio.paths import DEMO_MODEL
+from sfxstudio.core.paths import DEMO_MODEL
 
 
 @pytest.mark.skipif(not (DEMO_MODEL / "bundle.json").is_file(), reason="models/demo is not generated")

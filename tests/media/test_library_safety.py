@@ -295,7 +295,7 @@ def test_strict_turns_library_warnings_into_errors(root: Path, tmp_path: Path, s
 
 
 def test_the_shipped_library_is_clean() -> None:
-    from sfxstudio.paths import SOUNDS
+    from sfxstudio.core.paths import SOUNDS
 
     if not (SOUNDS / "library.json").is_file():
         pytest.skip("no shipped library")

@@ -45,7 +45,7 @@ def _describe_error(exc: BaseException) -> tuple[str, str | None, str, str]:
 
 def _serve(requests: Any, results: Any, cancel: Any) -> None:
     """The child's loop: one request at a time until ("quit",)."""
-    from sfxstudio.platform_tuning import tune_allocator
+    from sfxstudio.ml.platform_tuning import tune_allocator
 
     tune_allocator()
     # Below the window's priority: on a machine with few cores the analysis threads would

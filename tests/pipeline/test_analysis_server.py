@@ -2,10 +2,10 @@
 
 import pytest
 
-from sfxstudio.analysis_server import AnalysisServer
 from sfxstudio.core.errors import BadInputError, Cancelled
 from sfxstudio.core.project import AnalysisParams
 from sfxstudio.pipeline import analyze_to_cache
+from sfxstudio.pipeline.analysis_server import AnalysisServer
 
 RED, GREEN = (255, 0, 0), (0, 255, 0)
 

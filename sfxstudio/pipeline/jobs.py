@@ -190,8 +190,8 @@ def resegment(project: Project) -> list[Segment]:
 
 
 def load_library(project: Project) -> Any:
+    from sfxstudio.core.paths import SOUNDS
     from sfxstudio.media.library import SoundLibrary
-    from sfxstudio.paths import SOUNDS
 
     return SoundLibrary.load(project.library or SOUNDS)
 

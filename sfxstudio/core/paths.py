@@ -1,12 +1,19 @@
-"""Where the built-in resources live (repository checkout or installed package)."""
+"""Where the built-in files live.
+
+The class list and the ImageNet tables are package data (sfxstudio/resources), found with
+importlib.resources, so a wheel installed anywhere reads them. The demo model and the default
+sound library are the checkout's top-level models/ and sounds/ (the editor's own models and
+libraries are chosen in the window or with --model / --library).
+"""
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(str(resources.files("sfxstudio")))
 ROOT = PACKAGE_DIR.parent
-RESOURCES = ROOT / "resources"
+RESOURCES = Path(str(resources.files("sfxstudio") / "resources"))
 MODELS = ROOT / "models"
 SOUNDS = ROOT / "sounds"
 DEMO_MODEL = MODELS / "demo"
