@@ -199,6 +199,9 @@ class SoundLibrary:
     def pick_variation(self, class_name: str, index: int, seed: int = 0) -> str | None:
         """The variation for the index-th effect of a class, following the class's policy.
 
+        The renderer always passes its seed (render.SoundSource); the default only serves
+        callers that want the policy's first choice.
+
         round_robin: index mod count; first: always the first; random: chosen from seed and index
         only, so the same project renders the same sounds every time. None when the class has none.
         """

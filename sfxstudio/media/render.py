@@ -43,7 +43,6 @@ per-sample Python code, so a 10-minute timeline renders in well under a second.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import math
 import zlib
@@ -101,7 +100,10 @@ class SoundSource(Protocol):
 
     def samples(self, path: str) -> np.ndarray: ...
 
-    def pick_variation(self, cls: str, index: int, *args: Any) -> str | None: ...
+    def pick_variation(self, cls: str, index: int, seed: int) -> str | None:
+        """The sound file for the index-th effect of cls (None: the class has none); `seed`
+        is the render's seed, which a random policy must use so a re-render sounds the same."""
+        ...
 
 
 # --------------------------------------------------------------------------- helpers
@@ -560,17 +562,6 @@ def _placement_seed(seed: int, cls: str, start: float) -> int:
     return zlib.crc32(f"{seed}:{cls}:{float(start)!r}".encode())
 
 
-def _pick(library: SoundSource, cls: str, index: int, seed: int) -> str | None:
-    # Libraries may or may not take a seed (the random policy needs one); pass it when accepted.
-    try:
-        params = list(inspect.signature(library.pick_variation).parameters.values())
-    except (TypeError, ValueError):
-        params = []
-    if any(p.name == "seed" or p.kind is p.VAR_POSITIONAL for p in params):
-        return library.pick_variation(cls, index, seed)
-    return library.pick_variation(cls, index)
-
-
 def _ordered(segments: Iterable[Segment]) -> list[Segment]:
     return sorted(audible(segments), key=lambda s: (s.start, s.class_name, s.end))
 
@@ -640,7 +631,7 @@ def placements_for(
             options = class_variations[cls]
             variation = options[idx % len(options)]
         else:
-            variation = _pick(library, cls, idx, seed)
+            variation = library.pick_variation(cls, idx, seed)
         if variation is None:
             if attrs.enabled and cls not in warned:
                 warned.add(cls)

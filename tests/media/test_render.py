@@ -195,6 +195,22 @@ class FakeLibrary:
         return v[index % len(v)] if v else None
 
 
+def test_the_render_seed_reaches_every_library_whatever_it_names_the_parameter() -> None:
+    # The seed is part of SoundSource.pick_variation: a library is never asked without it
+    # (it used to be dropped for libraries whose parameter had another name).
+    class SaltedLibrary(FakeLibrary):
+        def pick_variation(self, cls: str, index: int, salt: int, /) -> str | None:  # type: ignore[override]
+            self.picks.append((cls, index, salt))
+            v = self.variations(cls)
+            return v[(index + salt) % len(v)] if v else None
+
+    lib = SaltedLibrary()
+    segs = [Segment("dog", 0.0, 1.0), Segment("dog", 2.0, 3.0)]
+    ps = placements_for(segs, lib, seed=1)
+    assert lib.picks == [("dog", 0, 1), ("dog", 1, 1)]
+    assert [p.variation for p in ps] == ["dog/b.wav", "dog/a.wav"]
+
+
 def test_placements_for_variations_attributes_and_missing() -> None:
     lib = FakeLibrary()
     segs = [
