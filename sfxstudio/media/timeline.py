@@ -1,64 +1,333 @@
-"""Timeline interchange: the effects as an OpenTimelineIO timeline (one audio track per class).
+"""Timelines for every editing tool: the effects as an OpenTimelineIO timeline, written through
+OTIO's adapters (OTIO JSON, FCP 7 XML, FCPXML, CMX3600 EDL, AAF).
 
-Editors can bring the draft into their NLE (via OTIO adapters) and keep cutting there.
+Every timeline has
+- the video's own frame rate as its rate (a rational one: 30000/1001 for NTSC 29.97, written
+  as OTIO's float rate of that fraction) and the video's duration;
+- the source video on a video track (one clip over the whole video, referencing the file);
+- the effects on audio tracks, one per class ("fire"), with overlapping effects of a class on
+  extra tracks of that class ("fire 2"); every time snapped to whole frames;
+- each effect clip referencing its own media: the per-effect file (sfxstudio.media.clips) with
+  its handles as the reference's available range and the effect inside it as the clip's
+  source range; without per-effect files, the library sound it plays.
+
+Timecode formats (EDL, FCP 7 XML, FCPXML, AAF) need a SMPTE timecode rate. A video at a
+rate that is not one (10, 12.5, 15, 20 fps...) is written at the smallest timecode rate that
+is a whole multiple of it (30, 25, 30, 60), so every frame edge stays exact.
+
+CMX3600 holds one track per list (the adapter writes one): `--edl fx.edl` writes the picture
+to fx.edl and each effects track to its own list beside it (fx.fire.edl, fx.fire 2.edl).
 """
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
-from sfxstudio.core.atomic import atomic_write_text
+from sfxstudio.core.atomic import atomic_path, atomic_write_text
+from sfxstudio.core.errors import ExportError, warn
 from sfxstudio.core.project import Project
-from sfxstudio.core.segments import audible
-from sfxstudio.media.audio_io import MIX_RATE
+from sfxstudio.core.segments import Segment, audible
 
-RATE = float(MIX_RATE)  # OTIO rational times count samples of the mix
+DEFAULT_RATE = Fraction(30)  # a project without a readable video (rare: tests, a moved file)
 
 
-def build_timeline(project: Project, library_root: Path | None = None) -> Any:
+class TimelineFormat(NamedTuple):
+    suffix: str  # the file name ending editors expect
+    adapter: str  # OpenTimelineIO adapter name
+    label: str  # for menus and messages
+
+
+TIMELINE_FORMATS: dict[str, TimelineFormat] = {
+    "otio": TimelineFormat(".otio", "otio_json", "OpenTimelineIO"),
+    "fcp7xml": TimelineFormat(".xml", "fcp_xml", "FCP 7 XML (Premiere Pro, DaVinci Resolve)"),
+    "fcpxml": TimelineFormat(".fcpxml", "fcpx_xml", "FCPXML (Final Cut Pro, DaVinci Resolve)"),
+    "edl": TimelineFormat(".edl", "cmx_3600", "CMX3600 EDL"),
+    "aaf": TimelineFormat(".aaf", "AAF", "AAF (Avid Media Composer, Pro Tools)"),
+}
+
+
+class ClipMedia(Protocol):
+    """A per-effect media file (sfxstudio.media.clips.ClipFile): the effect from `start` to
+    `end` (seconds on the video's clock) sits in the file after `handle_before` seconds and is
+    followed by `handle_after` seconds of the sound."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def start(self) -> float: ...
+    @property
+    def end(self) -> float: ...
+    @property
+    def handle_before(self) -> float: ...
+    @property
+    def handle_after(self) -> float: ...
+
+
+@dataclass(frozen=True)
+class VideoFacts:
+    """What a timeline needs of the video: its file, rational rate and length in frames."""
+
+    path: Path | None
+    rate: Fraction
+    frames: int
+
+    @property
+    def duration(self) -> float:
+        return float(self.frames / self.rate)
+
+
+def rational_rate(fps: float) -> Fraction:
+    """The exact rate behind a probed float: 29.97002997 -> 30000/1001, 25.0 -> 25."""
+    for den in (1, 1001):
+        frac = Fraction(round(fps * den), den)
+        if frac > 0 and abs(float(frac) - fps) < 1e-6 * fps:
+            return frac
+    return Fraction(fps).limit_denominator(1001)
+
+
+def timecode_rate(rate: Fraction) -> Fraction:
+    """`rate` when SMPTE timecode supports it, else its smallest whole multiple that does."""
     import opentimelineio as otio
 
-    name = Path(project.video).stem if project.video else "effects"
+    for mult in range(1, 13):
+        cand = rate * mult
+        if otio.opentime.RationalTime.is_valid_timecode_rate(float(cand)):
+            return cand
+    raise ValueError(f"no timecode rate is a multiple of {float(rate):g} fps; "
+                     "EDL, FCP XML and AAF need one (OTIO JSON does not)")
+
+
+def video_facts(project: Project, info: Any = None) -> VideoFacts:
+    """The project's video as a timeline sees it; `info` is a VideoInfo already probed."""
+    path = Path(project.video) if project.video else None
+    if info is None and path is not None:
+        from sfxstudio.media.video import probe
+
+        try:
+            info = probe(path)
+        except Exception as exc:  # a moved video: the timeline still carries the effects
+            warn(path, f"cannot read the video for the timeline ({exc}); using {float(DEFAULT_RATE):g} fps")
+    if info is not None:
+        rate = rational_rate(info.fps)
+        frames = max(1, round(Fraction(info.duration) * rate))
+        return VideoFacts(path, rate, frames)
+    duration = project.analysis.duration if project.analysis is not None else max(
+        (s.end for s in project.segments), default=1.0)
+    return VideoFacts(path, DEFAULT_RATE, max(1, math.ceil(Fraction(duration) * DEFAULT_RATE)))
+
+
+def _frame(t: float, rate: Fraction) -> int:
+    return round(Fraction(t) * rate)
+
+
+def _url(path: Path) -> str:
+    import opentimelineio as otio
+
+    return str(otio.url_utils.url_from_filepath(str(Path(path).resolve())))
+
+
+def _lanes(segments: Sequence[Segment], rate: Fraction, frames: int) -> list[list[tuple[int, int, Segment]]]:
+    """Frame ranges of one class's effects on as few lanes as needed (no overlap in a lane)."""
+    lanes: list[list[tuple[int, int, Segment]]] = []
+    for seg in sorted(segments, key=lambda s: (s.start, s.end)):
+        first = min(_frame(seg.start, rate), frames - 1)
+        last = min(max(first + 1, _frame(seg.end, rate)), frames)
+        for lane in lanes:
+            if lane[-1][1] <= first:
+                lane.append((first, last, seg))
+                break
+        else:
+            lanes.append([(first, last, seg)])
+    return lanes
+
+
+def _media_reference(seg: Segment, first: int, last: int, rate: Fraction, clip: ClipMedia | None,
+                     library_root: Path | None) -> tuple[Any, int]:
+    """(media reference, source in frame) for one effect."""
+    import opentimelineio as otio
+
+    r = float(rate)
+    if clip is not None:
+        before = max(0, _frame(clip.handle_before, rate))
+        length = Fraction(clip.handle_before + (clip.end - clip.start) + clip.handle_after) * rate
+        # A partial last frame counts: the clip must fit, and an editor sees the whole sound.
+        available = max(before + (last - first), math.ceil(length - Fraction(1, 1000)))
+        ref = otio.schema.ExternalReference(
+            target_url=_url(clip.path),
+            available_range=otio.opentime.TimeRange(otio.opentime.RationalTime(0, r),
+                                                    otio.opentime.RationalTime(available, r)))
+        return ref, before
+    if seg.variation and library_root is not None and (library_root / seg.variation).is_file():
+        return otio.schema.ExternalReference(target_url=_url(library_root / seg.variation)), 0
+    return otio.schema.MissingReference(), 0
+
+
+def build_timeline(project: Project, clips: Mapping[int, ClipMedia] | None = None,
+                   video: VideoFacts | None = None, library_root: Path | None = None) -> Any:
+    """The project as an OTIO Timeline (see the module docstring).
+
+    clips: segment id -> its per-effect media file; an effect without one references its
+    library sound (`library_root / segment.variation`) or, failing that, a MissingReference.
+    """
+    import opentimelineio as otio
+
+    facts = video if video is not None else video_facts(project)
+    rate = facts.rate
+    r = float(rate)
+
+    def rt(frames: int) -> Any:
+        return otio.opentime.RationalTime(frames, r)
+
+    name = facts.path.stem if facts.path is not None else "effects"
     timeline = otio.schema.Timeline(name=f"{name} - SFX Studio effects")
-    by_class: dict[str, list[Any]] = {}
+    timeline.global_start_time = rt(0)
+    timeline.metadata["sfxstudio"] = {"rate": f"{rate.numerator}/{rate.denominator}",
+                                      "frames": facts.frames}
+
+    picture = otio.schema.Track(name="Video", kind=otio.schema.TrackKind.Video)
+    whole = otio.opentime.TimeRange(rt(0), rt(facts.frames))
+    if facts.path is not None:
+        video_ref: Any = otio.schema.ExternalReference(target_url=_url(facts.path), available_range=whole)
+    else:
+        video_ref = otio.schema.MissingReference(available_range=whole)
+    picture.append(otio.schema.Clip(name=facts.path.name if facts.path else "video",
+                                    media_reference=video_ref, source_range=whole))
+    timeline.tracks.append(picture)
+
+    by_class: dict[str, list[Segment]] = {}
     for seg in audible(project.segments):
-        by_class.setdefault(seg.class_name, []).append(seg)
+        if _frame(seg.start, rate) < facts.frames:  # an effect past the video's end has no place
+            by_class.setdefault(seg.class_name, []).append(seg)
+    clips = clips or {}
     for cls in sorted(by_class):
-        track = otio.schema.Track(name=cls, kind=otio.schema.TrackKind.Audio)
-        cursor = 0.0
-        for seg in sorted(by_class[cls], key=lambda s: s.start):
-            start = max(seg.start, cursor)
-            if start >= seg.end:
-                continue  # overlaps the previous effect of this class: one track holds one at a time
-            if start > cursor:
-                track.append(otio.schema.Gap(
-                    source_range=otio.opentime.TimeRange(duration=otio.opentime.from_seconds(
-                        start - cursor, RATE))))
-            ref: Any
-            if seg.variation and library_root is not None:
-                ref = otio.schema.ExternalReference(target_url=(library_root / seg.variation).as_uri())
-            else:
-                ref = otio.schema.MissingReference()
-            track.append(otio.schema.Clip(
-                name=f"{cls} ({seg.origin})",
-                media_reference=ref,
-                source_range=otio.opentime.TimeRange(
-                    start_time=otio.opentime.from_seconds(0.0, RATE),
-                    duration=otio.opentime.from_seconds(seg.end - start, RATE)),
-                metadata={"sfxstudio": {"class": cls, "origin": seg.origin, "gain_db": seg.gain_db,
-                                        "mode": seg.mode, "variation": seg.variation}},
-            ))
-            cursor = seg.end
-        timeline.tracks.append(track)
+        for n, lane in enumerate(_lanes(by_class[cls], rate, facts.frames)):
+            track = otio.schema.Track(name=cls if n == 0 else f"{cls} {n + 1}",
+                                      kind=otio.schema.TrackKind.Audio)
+            cursor = 0
+            for first, last, seg in lane:
+                if first > cursor:
+                    track.append(otio.schema.Gap(
+                        source_range=otio.opentime.TimeRange(rt(0), rt(first - cursor))))
+                ref, source_in = _media_reference(seg, first, last, rate, clips.get(seg.id), library_root)
+                track.append(otio.schema.Clip(
+                    name=Path(ref.target_url).name if hasattr(ref, "target_url") else cls,
+                    media_reference=ref,
+                    source_range=otio.opentime.TimeRange(rt(source_in), rt(last - first)),
+                    metadata={"sfxstudio": {"class": cls, "origin": seg.origin, "gain_db": seg.gain_db,
+                                            "mode": seg.mode, "variation": seg.variation,
+                                            "start": seg.start, "end": seg.end}},
+                ))
+                cursor = last
+            timeline.tracks.append(track)
     return timeline
 
 
-def export_otio(project: Project, path: str | Path, library_root: Path | None = None) -> None:
+def _retimed(timeline: Any, rate: Fraction) -> Any:
+    """A copy of the timeline with every time counted at `rate` (a whole multiple of its own)."""
     import opentimelineio as otio
 
-    timeline = build_timeline(project, library_root)
+    out = timeline.deepcopy()
+    r = float(rate)
+
+    def conv(t: Any) -> Any:
+        return otio.opentime.RationalTime(round(t.value * r / t.rate), r)
+
+    def conv_range(tr: Any) -> Any:
+        return otio.opentime.TimeRange(conv(tr.start_time), conv(tr.duration))
+
+    out.global_start_time = conv(out.global_start_time)
+    for item in out.find_children():
+        if item.source_range is not None:
+            item.source_range = conv_range(item.source_range)
+        ref = getattr(item, "media_reference", None)
+        if ref is not None and ref.available_range is not None:
+            ref.available_range = conv_range(ref.available_range)
+    return out
+
+
+def _safe_name(text: str) -> str:
+    return re.sub(r"[^\w .+-]", "_", text).strip() or "track"
+
+
+def edl_paths(path: str | Path, timeline: Any) -> list[Path]:
+    """The lists an EDL export writes: the picture to `path`, each audio track beside it."""
+    path = Path(path)
+    audio = [t.name for t in timeline.tracks if t.kind == "Audio"]
+    return [path] + [path.with_name(f"{path.stem}.{_safe_name(n)}{path.suffix or '.edl'}") for n in audio]
+
+
+def _write_edls(timeline: Any, path: Path) -> list[Path]:
+    import opentimelineio as otio
+
+    picture = next(t for t in timeline.tracks if t.kind == "Video")
+    audio = [t for t in timeline.tracks if t.kind == "Audio"]
+    paths = edl_paths(path, timeline)
+    texts = []
+    for track in [picture, *audio]:
+        one = otio.schema.Timeline(name=f"{timeline.name} - {track.name}")
+        one.global_start_time = timeline.global_start_time
+        one.tracks.append(track.deepcopy())
+        if track is not picture:  # the adapter wants exactly one video track, and writes track 0
+            one.tracks.append(picture.deepcopy())
+        texts.append(otio.adapters.write_to_string(one, adapter_name="cmx_3600"))
+    for text, target in zip(texts, paths, strict=True):
+        atomic_write_text(target, text)
+    return paths
+
+
+def write_timeline(timeline: Any, path: str | Path, fmt: str) -> list[Path]:
+    """Write a built timeline in one of TIMELINE_FORMATS; returns the files written."""
+    import opentimelineio as otio
+
+    if fmt not in TIMELINE_FORMATS:
+        raise ValueError(f"unknown timeline format {fmt!r} (one of {', '.join(TIMELINE_FORMATS)})")
+    adapter = TIMELINE_FORMATS[fmt].adapter
+    path = Path(path)
+    if fmt != "otio":
+        rate = Fraction(timeline.tracks[0].duration().rate).limit_denominator(1001)
+        try:
+            tc_rate = timecode_rate(rate)
+        except ValueError as exc:
+            raise ExportError(path, str(exc)) from exc
+        if tc_rate != rate:
+            timeline = _retimed(timeline, tc_rate)
+    try:
+        if fmt == "edl":
+            return _write_edls(timeline, path)
+        if fmt == "aaf":
+            # pyaaf2 writes to a file it can seek in; the atomic temp file is that file.
+            with atomic_path(path) as tmp:
+                otio.adapters.write_to_file(timeline, str(tmp), adapter_name=adapter)
+            return [path]
+        text = otio.adapters.write_to_string(timeline, adapter_name=adapter)
+    except otio.exceptions.OTIOError as exc:
+        label = TIMELINE_FORMATS[fmt].label
+        raise ExportError(path, f"the {label} adapter refused the timeline: {exc}") from exc
     # Serialised in memory, then written by the one atomic writer: OTIO's own file writer
     # reports no error when the disk fills up and leaves a truncated file.
-    text = otio.adapters.write_to_string(timeline, adapter_name="otio_json")
     atomic_write_text(path, text if text.endswith("\n") else text + "\n")
+    return [path]
+
+
+def export_timeline(project: Project, path: str | Path, fmt: str = "otio",
+                    clips: Mapping[int, ClipMedia] | None = None, *, video: VideoFacts | None = None,
+                    library_root: Path | None = None) -> list[Path]:
+    """Build the project's timeline and write it as `fmt`; returns the files written.
+
+    clips: segment id -> per-effect media (sfxstudio.media.clips). None: effects reference their
+    library sounds (library_root / variation) where those exist, else MissingReference; render
+    the per-effect media first (the CLI and the export dialog do) so every reference exists.
+    """
+    timeline = build_timeline(project, clips, video, library_root)
+    return write_timeline(timeline, path, fmt)
+
+
+def export_otio(project: Project, path: str | Path, library_root: Path | None = None) -> None:
+    """The OTIO JSON timeline (kept for callers of the first version)."""
+    export_timeline(project, path, "otio", library_root=library_root)
