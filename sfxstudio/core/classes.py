@@ -17,7 +17,7 @@ SOUND_MODES: tuple[str, ...] = ("loop", "one_shot", "retrigger")
 
 
 _FIELDS: tuple[str, ...] = ("mode", "gain_db", "fade_in", "fade_out", "crossfade", "interval",
-                             "jitter", "enabled")
+                             "jitter", "enabled", "auto_pan")
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,8 @@ class SoundAttributes:
     Every value is checked when the attributes are built (from a file or in code, e.g. the
     GUI's spin boxes), so NaN, infinities and out-of-range numbers never reach a render:
     gain_db within +-MAX_GAIN_DB, fades and crossfade in [0, MAX_FADE], interval in
-    [MIN_INTERVAL, MAX_INTERVAL], jitter in [0, interval], enabled a real boolean.
+    [MIN_INTERVAL, MAX_INTERVAL], jitter in [0, interval], enabled and auto_pan real booleans.
+    auto_pan: the class's effects pan with the horizontal centre of motion (False: centred).
     Raises ValueError naming the field and the value.
     """
 
@@ -39,6 +40,7 @@ class SoundAttributes:
     interval: float = 1.0  # seconds between retriggers
     jitter: float = 0.0  # seconds, +- random offset of each retrigger
     enabled: bool = True
+    auto_pan: bool = True
 
     def __post_init__(self) -> None:
         if not isinstance(self.mode, str) or self.mode not in SOUND_MODES:
@@ -53,6 +55,7 @@ class SoundAttributes:
         }
         checked["jitter"] = validate.number(self.jitter, "jitter", 0.0, checked["interval"])
         validate.boolean(self.enabled, "enabled")
+        validate.boolean(self.auto_pan, "auto_pan")
         for key, value in checked.items():  # ints become floats: one type in files and in code
             object.__setattr__(self, key, value)
 
@@ -66,6 +69,7 @@ class SoundAttributes:
             "interval": self.interval,
             "jitter": self.jitter,
             "enabled": self.enabled,
+            "auto_pan": self.auto_pan,
         }
 
     @classmethod
@@ -74,7 +78,7 @@ class SoundAttributes:
 
         Raises ValueError naming the field and the value: the entry must be an object, unknown
         keys and modes are refused, numbers must be finite and in range (see the class), and
-        `enabled` must be true or false (the text "false" is not a boolean).
+        `enabled` and `auto_pan` must be true or false (the text "false" is not a boolean).
         """
         data = validate.obj(data, "sound attributes")
         base = base or cls()

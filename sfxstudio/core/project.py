@@ -6,6 +6,7 @@ Plain data, Qt-free. The per-frame analysis (probabilities and embeddings) lives
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -18,6 +19,17 @@ from sfxstudio.core.segments import Segment
 DEFAULT_K = 1.0  # seconds, the paper's mode-filter half width
 DEFAULT_THRESHOLD = 0.5
 DEFAULT_ANALYSIS_FPS: float | None = None  # None = every frame
+# Layered mode (issue 13). Kept here (core may not import analysis); analysis.layered holds the
+# same names for the smoothing and its default stickiness.
+MODES: tuple[str, ...] = ("single", "layered")
+SMOOTHINGS: tuple[str, ...] = ("majority", "hmm")
+DEFAULT_MODE = "single"
+DEFAULT_SMOOTHING = "majority"
+DEFAULT_STICKINESS = 0.5
+MAX_STICKINESS = 0.99
+MAX_CLASS_THRESHOLDS = 10_000
+_PARAM_FIELDS = ("k", "threshold", "analysis_fps", "model", "mode", "smoothing", "stickiness",
+                 "class_thresholds")
 
 
 def _plain(x: Any) -> Any:
@@ -25,12 +37,44 @@ def _plain(x: Any) -> Any:
     return x.item() if isinstance(x, np.generic) else x
 
 
+def _choice(value: Any, field: str, options: tuple[str, ...]) -> str:
+    if not isinstance(value, str) or value not in options:
+        raise ValueError(f"{field} must be one of {', '.join(options)}, not {value!r}")
+    return value
+
+
+def _class_thresholds(value: Any, field: str) -> dict[str, float]:
+    """Per-class thresholds: {class name: tau in [0, 1]}, sorted by name (one order in files)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping) or not all(isinstance(k, str) for k in value):
+        raise ValueError(f"{field} must be an object of class name -> threshold, not {value!r}")
+    if len(value) > MAX_CLASS_THRESHOLDS:
+        raise ValueError(f"{field} has {len(value)} entries, at most {MAX_CLASS_THRESHOLDS} are allowed")
+    return {v.safe_name(name, f"{field}: class name"):
+            v.number(_plain(tau), f"{field}: {name}", 0.0, 1.0)
+            for name, tau in sorted(value.items())}
+
+
 @dataclass(frozen=True)
 class AnalysisParams:
+    """What turns the cached per-frame analysis into automatic effects.
+
+    mode "single" keeps DESIGN.md section 2 exactly (one effect at a time); "layered" decides
+    each class on its own (its own threshold: `class_thresholds[name]`, else `threshold`), so
+    effects of different classes may overlap, smoothed by `smoothing` ("majority" over +-k s,
+    or "hmm", the on/off temporal model, with `stickiness` in [0, 0.99]). smoothing,
+    stickiness and class_thresholds only matter in layered mode.
+    """
+
     k: float = DEFAULT_K
     threshold: float = DEFAULT_THRESHOLD
     analysis_fps: float | None = DEFAULT_ANALYSIS_FPS
     model: str | None = None  # model bundle folder
+    mode: str = DEFAULT_MODE
+    smoothing: str = DEFAULT_SMOOTHING
+    stickiness: float = DEFAULT_STICKINESS
+    class_thresholds: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Finite and in range: NaN passes `k < 0`, and a huge k or rate would size arrays.
@@ -39,19 +83,45 @@ class AnalysisParams:
         object.__setattr__(self, "analysis_fps", v.optional_number(
             _plain(self.analysis_fps), "analysis rate", 0.0, v.MAX_ANALYSIS_FPS, lo_open=True))
         object.__setattr__(self, "model", v.optional_text(self.model, "model"))
+        object.__setattr__(self, "mode", _choice(self.mode, "mode", MODES))
+        object.__setattr__(self, "smoothing", _choice(self.smoothing, "smoothing", SMOOTHINGS))
+        object.__setattr__(self, "stickiness", v.number(_plain(self.stickiness), "stickiness",
+                                                        0.0, MAX_STICKINESS))
+        # A private copy: the caller's dict changing later must not change frozen params.
+        object.__setattr__(self, "class_thresholds",
+                           _class_thresholds(self.class_thresholds, "class thresholds"))
+
+    def __hash__(self) -> int:  # the dict field is not hashable; its items are
+        return hash((self.k, self.threshold, self.analysis_fps, self.model, self.mode,
+                     self.smoothing, self.stickiness, tuple(self.class_thresholds.items())))
 
     def with_(self, **changes: Any) -> AnalysisParams:
         return replace(self, **changes)
 
+    def class_threshold(self, name: str) -> float:
+        """The threshold class `name` is decided with in layered mode."""
+        return self.class_thresholds.get(name, self.threshold)
+
+    def segmentation_key(self) -> tuple[Any, ...]:
+        """What the automatic effects depend on (besides the analysis): equal keys, equal effects.
+        Single mode ignores the layered-only settings, so changing them there recomputes nothing."""
+        if self.mode == "single":
+            return ("single", self.k, self.threshold)
+        return ("layered", self.k, self.threshold, self.smoothing, self.stickiness,
+                tuple(self.class_thresholds.items()))
+
     def to_json(self) -> dict[str, Any]:
         return {"k": self.k, "threshold": self.threshold,
-                "analysis_fps": self.analysis_fps, "model": self.model}
+                "analysis_fps": self.analysis_fps, "model": self.model,
+                "mode": self.mode, "smoothing": self.smoothing, "stickiness": self.stickiness,
+                "class_thresholds": dict(self.class_thresholds)}
 
     @classmethod
     def from_json(cls, d: Any) -> AnalysisParams:
-        """From a project file's "params" object; ValueError names the field and the value."""
+        """From a project file's "params" object; ValueError names the field and the value.
+        Fields a file of an earlier version lacks take their defaults (single mode)."""
         d = v.obj(d, "params")
-        unknown = sorted(set(d) - {"k", "threshold", "analysis_fps", "model"})
+        unknown = sorted(set(d) - set(_PARAM_FIELDS))
         if unknown:
             raise ValueError(f"params: unknown field {unknown[0]!r}")
         fps = d.get("analysis_fps")
@@ -59,7 +129,13 @@ class AnalysisParams:
                    threshold=v.number(d.get("threshold", DEFAULT_THRESHOLD), "params: threshold", 0.0, 1.0),
                    analysis_fps=None if fps is None or fps == "all" else v.number(
                        fps, "params: analysis_fps", 0.0, v.MAX_ANALYSIS_FPS, lo_open=True),
-                   model=v.optional_text(d.get("model"), "params: model"))
+                   model=v.optional_text(d.get("model"), "params: model"),
+                   mode=_choice(d.get("mode", DEFAULT_MODE), "params: mode", MODES),
+                   smoothing=_choice(d.get("smoothing", DEFAULT_SMOOTHING), "params: smoothing", SMOOTHINGS),
+                   stickiness=v.number(d.get("stickiness", DEFAULT_STICKINESS), "params: stickiness",
+                                       0.0, MAX_STICKINESS),
+                   class_thresholds=_class_thresholds(d.get("class_thresholds", {}),
+                                                      "params: class_thresholds"))
 
 
 @dataclass
@@ -70,6 +146,9 @@ class AnalysisCache:
     probs: (N, C) float32 class probabilities, columns in `class_names` order.
     embeddings: (N, D) float16/32 penultimate features (may be (N, 0) if unavailable).
     frame_duration: 1 / f_a, the length each analysed frame covers.
+    motion: (N, 2) float32 or None: per analysed frame, motion energy in [0, 1] and the
+        horizontal centre of motion in [-1, 1] (computed in the analysis's decode pass;
+        None for analyses made before it existed).
     """
 
     times: np.ndarray
@@ -79,6 +158,7 @@ class AnalysisCache:
     frame_duration: float
     duration: float  # video duration in seconds
     model: str = ""
+    motion: np.ndarray | None = None
     # Values derived from the arrays (e.g. per-frame argmax) kept between slider moves.
     derived: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
@@ -89,6 +169,16 @@ class AnalysisCache:
                              f"expected ({n}, {len(self.class_names)})")
         if self.embeddings.shape[0] != n:
             raise ValueError("embeddings and timestamps differ in length")
+        if self.motion is not None and self.motion.shape != (n, 2):
+            raise ValueError(f"motion has shape {self.motion.shape}, expected ({n}, 2)")
+
+    @property
+    def motion_energy(self) -> np.ndarray | None:
+        return None if self.motion is None else self.motion[:, 0]
+
+    @property
+    def motion_centre(self) -> np.ndarray | None:
+        return None if self.motion is None else self.motion[:, 1]
 
     @property
     def frames(self) -> int:

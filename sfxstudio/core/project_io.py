@@ -40,7 +40,7 @@ from sfxstudio.core.project import AnalysisCache, AnalysisParams, MixSettings, P
 from sfxstudio.core.segments import Segment
 
 FORMAT = "sfxstudio-project"
-VERSION = 3
+VERSION = 4
 SUFFIX = ".sfxproj"
 SIDECAR_SUFFIX = ".analysis.npz"
 DIGEST_CHARS = 12
@@ -92,7 +92,18 @@ def _migrate_v2(d: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
-MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {1: _migrate_v1, 2: _migrate_v2}
+def _migrate_v3(d: dict[str, Any]) -> dict[str, Any]:
+    """v3 knew single mode only: its params load with the defaults (mode "single", the paper's
+    semantics), its effects keep their times bit-exactly and their recorded files (none for
+    automatic effects: they are assigned on the next edit or render). Version 4 exists so an
+    older SFX Studio refuses a layered project by name instead of "unknown field 'mode'"."""
+    d = dict(d)
+    d["version"] = 4
+    return d
+
+
+MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    1: _migrate_v1, 2: _migrate_v2, 3: _migrate_v3}
 
 # -- paths --------------------------------------------------------------------------------
 
@@ -149,7 +160,7 @@ def _own_sidecar_pattern(project_file: Path) -> re.Pattern[str]:
 
 
 def _sidecar_arrays(cache: AnalysisCache) -> dict[str, np.ndarray]:
-    return {
+    arrays: dict[str, np.ndarray] = {
         "times": np.ascontiguousarray(cache.times, dtype=np.float64),
         "probs": np.ascontiguousarray(cache.probs, dtype=np.float32),
         "embeddings": np.ascontiguousarray(cache.embeddings),
@@ -158,6 +169,9 @@ def _sidecar_arrays(cache: AnalysisCache) -> dict[str, np.ndarray]:
         "duration": np.array(cache.duration, dtype=np.float64),
         "model": np.array(cache.model, dtype=np.str_),
     }
+    if cache.motion is not None:  # absent, not empty, without it: old digests stay the same
+        arrays["motion"] = np.ascontiguousarray(cache.motion, dtype=np.float32)
+    return arrays
 
 
 def analysis_digest(cache: AnalysisCache) -> str:
@@ -167,8 +181,8 @@ def analysis_digest(cache: AnalysisCache) -> str:
     place, a new one is a new cache), so saving an edited project every few seconds does not
     hash tens of MB of embeddings each time.
     """
-    key = (id(cache.times), id(cache.probs), id(cache.embeddings), tuple(cache.class_names),
-           cache.frame_duration, cache.duration, cache.model)
+    key = (id(cache.times), id(cache.probs), id(cache.embeddings), id(cache.motion),
+           tuple(cache.class_names), cache.frame_duration, cache.duration, cache.model)
     memo = cache.derived.get("digest")
     if memo is not None and memo[0] == key:
         return str(memo[1])
@@ -374,7 +388,8 @@ def project_from_json(data: Any, base: Path) -> Project:
 # -- the sidecar --------------------------------------------------------------------------
 
 _REQUIRED = ("times", "probs", "embeddings", "class_names", "frame_duration", "duration")
-_OPTIONAL = ("model",)
+_OPTIONAL = ("model", "motion")
+MOTION_SLACK = 1e-3  # float32 rounding of energy (in [0, 1]) and centre (in [-1, 1])
 _FLOAT_KINDS = "f"
 
 
@@ -456,6 +471,9 @@ def _check_headers(path: Path, heads: dict[str, tuple[tuple[int, ...], np.dtype[
             raise bad(f"{name} must be a single number, not {dt} of shape {shape}")
     if "model" in heads and (heads["model"][0] != () or heads["model"][1].kind != "U"):
         raise bad("model must be a single text")
+    if "motion" in heads and (heads["motion"][0] != (n, 2) or heads["motion"][1].kind not in _FLOAT_KINDS):
+        mshape, mdt = heads["motion"]
+        raise bad(f"motion must be a float array of shape {(n, 2)}, not {mdt} of shape {mshape}")
 
 
 def _all_finite(x: np.ndarray, block: int = 1 << 16) -> bool:
@@ -482,6 +500,7 @@ def load_analysis_file(path: str | Path) -> AnalysisCache:
             frame_duration = float(z["frame_duration"])
             duration = float(z["duration"])
             model = str(z["model"]) if "model" in z.files else ""
+            motion = np.asarray(z["motion"], dtype=np.float32) if "motion" in z.files else None
     except (OSError, KeyError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         raise bad(str(exc).replace("\n", " ")) from None
     if not (math.isfinite(frame_duration) and 0 < frame_duration <= MAX_FRAME_DURATION):
@@ -499,6 +518,13 @@ def load_analysis_file(path: str | Path) -> AnalysisCache:
         raise bad(f"probs must lie between 0 and 1, not {float(probs.min())!r}..{float(probs.max())!r}")
     if not _all_finite(embeddings):
         raise bad("embeddings must be finite numbers")
+    if motion is not None:
+        if not np.isfinite(motion).all():
+            raise bad("motion must be finite numbers")
+        if motion.size and (motion[:, 0].min() < -MOTION_SLACK or motion[:, 0].max() > 1 + MOTION_SLACK):
+            raise bad("motion energy must lie between 0 and 1")
+        if motion.size and np.abs(motion[:, 1]).max() > 1 + MOTION_SLACK:
+            raise bad("motion centre must lie between -1 and 1")
     for i, name in enumerate(names):
         if not name or len(name) > 255 or "\x00" in name:
             raise bad(f"class_names entry {i + 1} {name!r} is not a usable class name")
@@ -507,6 +533,7 @@ def load_analysis_file(path: str | Path) -> AnalysisCache:
         raise bad(f"class_names lists {dup!r} twice")
     try:
         return AnalysisCache(times=times, probs=probs, embeddings=embeddings, class_names=names,
-                             frame_duration=frame_duration, duration=duration, model=model)
+                             frame_duration=frame_duration, duration=duration, model=model,
+                             motion=motion)
     except ValueError as exc:
         raise bad(str(exc)) from None
