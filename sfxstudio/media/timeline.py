@@ -281,6 +281,23 @@ def _write_edls(timeline: Any, path: Path) -> list[Path]:
     return paths
 
 
+def _teach_fcpx_rate(rate: Fraction, path: Path) -> None:
+    """Make the FCPXML adapter (otio-fcpx-xml-adapter 1.0) able to write `rate`, or refuse.
+
+    The adapter counts frames at int(rate) everywhere (int(29.97) = 29: connected clips land
+    a frame off every second), so a fractional rate is refused with the formats that carry
+    it. An integer rate missing from its table of frame durations (48) is added to it."""
+    import opentimelineio as otio
+
+    if rate.denominator != 1:
+        raise ExportError(path, f"FCPXML at {float(rate):.3f} fps: the FCPXML adapter counts whole "
+                                "frames per second only; use FCP 7 XML (Final Cut Pro 7, Premiere, "
+                                "Resolve), AAF or OTIO for this video")
+    # The module the adapter runs (OTIO's plugin loader may hold its own copy of it).
+    module = otio.adapters.from_name(TIMELINE_FORMATS["fcpxml"].adapter).module()
+    module.FRAMERATE_FRAMEDURATION.setdefault(int(rate), f"1/{rate.numerator}s")
+
+
 def write_timeline(timeline: Any, path: str | Path, fmt: str) -> list[Path]:
     """Write a built timeline in one of TIMELINE_FORMATS; returns the files written."""
     import opentimelineio as otio
@@ -297,13 +314,17 @@ def write_timeline(timeline: Any, path: str | Path, fmt: str) -> list[Path]:
             raise ExportError(path, str(exc)) from exc
         if tc_rate != rate:
             timeline = _retimed(timeline, tc_rate)
+    if fmt == "fcpxml":
+        _teach_fcpx_rate(Fraction(timeline.tracks[0].duration().rate).limit_denominator(1001), path)
     try:
         if fmt == "edl":
             return _write_edls(timeline, path)
         if fmt == "aaf":
             # pyaaf2 writes to a file it can seek in; the atomic temp file is that file.
             with atomic_path(path) as tmp:
-                otio.adapters.write_to_file(timeline, str(tmp), adapter_name=adapter)
+                # Our media files carry no AAF MobIDs: the adapter makes a fresh one per clip.
+                otio.adapters.write_to_file(timeline, str(tmp), adapter_name=adapter,
+                                            use_empty_mob_ids=True)
             return [path]
         text = otio.adapters.write_to_string(timeline, adapter_name=adapter)
     except otio.exceptions.OTIOError as exc:
