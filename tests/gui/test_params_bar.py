@@ -77,3 +77,81 @@ def test_two_drags_are_two_steps(bar):
     assert model.undo_stack.count() == steps + 2
     model.undo_stack.undo()
     assert model.document.params.threshold == pytest.approx(0.7)
+
+
+
+def overlap_model():
+    """30 s at 10 fps: `otherwise`, then 10-20 s fire and cars both on screen (0.45 each)."""
+    import numpy as np
+
+    from sfxstudio.core.classes import OTHERWISE
+    from sfxstudio.core.project import AnalysisCache, AnalysisParams, Project
+    from sfxstudio.gui.document_model import DocumentModel, make_document
+
+    names = ["fire", "cars", OTHERWISE]
+    n, fps = 300, 10.0
+    probs = np.tile(np.array([0.05, 0.05, 0.9], np.float32), (n, 1))
+    probs[100:200] = [0.46, 0.44, 0.10]
+    probs[150] = [0.44, 0.46, 0.10]  # one frame where cars lead: a single-mode blip
+    cache = AnalysisCache(times=np.arange(n) / fps, probs=probs, embeddings=np.zeros((n, 0), np.float16),
+                          class_names=names, frame_duration=1 / fps, duration=n / fps, model="t")
+    doc = make_document(Project(params=AnalysisParams(k=0.5, threshold=0.4)))
+    doc.set_analysis(cache)
+    doc.mark_saved()
+    return DocumentModel(doc)
+
+
+def _autos(model):
+    return sorted((s.class_name, round(s.start, 6), round(s.end, 6))
+                  for s in model.document.segments if s.origin == "auto")
+
+
+def _overlaps(segments) -> bool:
+    autos = sorted((s for s in segments if s.origin == "auto"), key=lambda s: s.start)
+    return any(b.start < a.end and b.class_name != a.class_name
+               for i, a in enumerate(autos) for b in autos[i + 1:])
+
+
+@pytest.fixture
+def overlap_bar(qtbot):
+    w = ParamsBar(overlap_model())
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+def test_layered_switch_is_one_undo_step_and_shows_its_controls(overlap_bar):
+    bar = overlap_bar
+    model = bar.model
+    label, box = bar.mode
+    assert box.currentData() == "single" and bar.smoothing[1].isHidden() and bar.stickiness.spin.isHidden()
+    single = _autos(model)
+    assert single == [("fire", 10.0, 20.0)]  # the paper's mode: one effect at a time
+    steps = model.undo_stack.count()
+    box.setCurrentIndex(box.findData("layered"))
+    assert model.document.params.mode == "layered"
+    assert model.undo_stack.count() == steps + 1
+    assert "layered" in model.undo_stack.undoText()
+    assert not bar.smoothing[1].isHidden()
+    assert bar.stickiness.spin.isHidden()  # the majority vote has no stickiness
+    assert _autos(model) == [("cars", 10.0, 20.0), ("fire", 10.0, 20.0)]  # both, overlapping
+    assert _overlaps(model.document.segments)
+    model.undo_stack.undo()
+    assert model.document.params.mode == "single" and box.currentData() == "single"
+    assert _autos(model) == single
+    assert bar.smoothing[1].isHidden()
+
+
+def test_temporal_model_and_stickiness_resegment(bar):
+    model = bar.model
+    bar.mode[1].setCurrentIndex(bar.mode[1].findData("layered"))
+    bar.smoothing[1].setCurrentIndex(bar.smoothing[1].findData("hmm"))
+    assert model.document.params.smoothing == "hmm"
+    assert not bar.stickiness.spin.isHidden()
+    loose = len(model.document.segments)
+    bar.stickiness.spin.setValue(0.95)
+    assert model.document.params.stickiness == 0.95
+    assert len(model.document.segments) < loose  # stickier: short blips and gaps smoothed away
+    bar.end_gesture()
+    model.undo_stack.undo()
+    assert model.document.params.stickiness == 0.5 and bar.stickiness.spin.value() == 0.5
