@@ -74,7 +74,8 @@ class ParamsBar(QWidget):
         self.mode = self._combo("mode", "Effects", (("single", "One at a time"), ("layered", "Layered")),
                                 "One at a time: the paper's single label per frame. Layered: every "
                                 "class is decided on its own, so effects of different classes overlap")
-        self.smoothing = self._combo("smoothing", "Smoothing", (("majority", "Majority"), ("hmm", "Temporal model")),
+        self.smoothing = self._combo("smoothing", "Smoothing",
+                                     (("majority", "Majority"), ("hmm", "Temporal model")),
                                      "Layered mode: a majority vote over \u00b1k seconds per class, or the "
                                      "on/off temporal model (Viterbi) with its stickiness")
         layout = QHBoxLayout(self)

@@ -123,7 +123,7 @@ def overlap_bar(qtbot):
 def test_layered_switch_is_one_undo_step_and_shows_its_controls(overlap_bar):
     bar = overlap_bar
     model = bar.model
-    label, box = bar.mode
+    _label, box = bar.mode
     assert box.currentData() == "single" and bar.smoothing[1].isHidden() and bar.stickiness.spin.isHidden()
     single = _autos(model)
     assert single == [("fire", 10.0, 20.0)]  # the paper's mode: one effect at a time
