@@ -124,8 +124,8 @@ class ParamsBar(QWidget):
         for w in self.smoothing:
             w.setVisible(layered)
         hmm = layered and params.smoothing == "hmm"
-        for w in (self.stickiness.label, self.stickiness.slider, self.stickiness.spin):
-            w.setVisible(hmm)
+        for c in (self.stickiness.label, self.stickiness.slider, self.stickiness.spin):
+            c.setVisible(hmm)
         self.threshold.label.setText("Threshold" if not layered else "Threshold (default)")
 
     def push(self, name: str, value: float, dragging: bool) -> None:
