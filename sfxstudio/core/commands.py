@@ -75,7 +75,9 @@ class _SegmentDiff(Command):
         if self._removed is None:
             removed, added = self._plan(doc)
             self._removed = [s for s in removed if s.origin != "auto"]
-            self._added = added
+            # New effects record their sound now (issue 13): redo replays the very same files,
+            # and later edits elsewhere never change them.
+            self._added = doc.record_sounds(added, remove=[s.id for s in removed])
         doc.replace_segments(remove=[s.id for s in self._removed], add=self._added)
 
     def undo(self, doc: Document) -> None:
@@ -185,7 +187,8 @@ class EditSegment(_SegmentDiff):
 
 
 class SplitSegment(_SegmentDiff):
-    """Cut an effect in two at time t; both halves are manual (the first keeps the id).
+    """Cut an effect in two at time t; both halves are manual (the first keeps the id and its
+    sound; the second is a new effect and gets its own, so neighbours do not share a file).
 
     Refused when either half would be shorter than one frame."""
 
@@ -203,7 +206,8 @@ class SplitSegment(_SegmentDiff):
                              "effect's edge")
         origin = "mute" if seg.origin == "mute" else "manual"
         left = seg.with_(end=self.t, origin=origin)
-        right = seg.with_(start=self.t, origin=origin, id=new_segment_id())
+        right = seg.with_(start=self.t, origin=origin, id=new_segment_id(),
+                          variation=seg.variation if doc.assigner is None else None)
         return [seg], [left, right, *self._taken_over(seg)]
 
 
@@ -229,25 +233,40 @@ class SetSegmentProperties(_SegmentDiff):
         return [seg], [seg.with_(origin=origin, **self.changes), *self._taken_over(seg)]
 
 
+PARAM_LABELS = {"k": "smoothing", "analysis_fps": "analysis rate", "smoothing": "temporal model",
+                "class_thresholds": "class thresholds"}
+PARAM_NAMES = ("k", "threshold", "analysis_fps", "model", "mode", "smoothing", "stickiness",
+               "class_thresholds")
+
+
+def _param_text(key: str, value: Any) -> str:
+    label = PARAM_LABELS.get(key, key)
+    if key == "mode":
+        return f"{value} mode"
+    if key == "class_thresholds" and isinstance(value, dict):
+        return label + (" " + ", ".join(f"{c.replace('_', ' ')} {t:g}" for c, t in sorted(value.items()))
+                        if value else " off")
+    return f"{label} {value:g}" if isinstance(value, float) else f"{label} {value}"
+
+
 class SetParams(Command):
-    """Change k and/or the threshold; automatic effects follow, manual ones stay.
+    """Change analysis parameters (k, the threshold, layered mode, its temporal model,
+    stickiness and per-class thresholds...); automatic effects follow, manual ones stay.
 
     merge=True lets consecutive pushes of the same parameters (a slider being dragged)
     collapse into one undo step; a one-shot commit (threshold line released) leaves it False.
     """
 
     def __init__(self, merge: bool = False, **changes: Any) -> None:
-        unknown = set(changes) - {"k", "threshold", "analysis_fps", "model"}
+        unknown = set(changes) - set(PARAM_NAMES)
         if unknown:
             raise TypeError(f"unknown analysis parameter(s): {', '.join(sorted(unknown))}")
+        if isinstance(changes.get("class_thresholds"), dict):
+            changes["class_thresholds"] = dict(changes["class_thresholds"])  # the caller may reuse it
         self.changes = changes
         self.merge = merge
         self._old: dict[str, Any] | None = None
-        parts = []
-        for key, value in changes.items():
-            label = {"k": "smoothing", "analysis_fps": "analysis rate"}.get(key, key)
-            parts.append(f"{label} {value:g}" if isinstance(value, float) else f"{label} {value}")
-        self.name = "Set " + ", ".join(parts)
+        self.name = "Set " + ", ".join(_param_text(k, v) for k, v in changes.items())
 
     def do(self, doc: Document) -> None:
         if self._old is None:

@@ -10,17 +10,26 @@ automatic segments, and `merge` clips each one around the editor's ranges of its
 re-merges (cheap) and a k/threshold change only re-segments (no argmax over the whole (N, C)
 array: it is cached here). Clipped fragments shorter than one frame are dropped.
 
-Layering: core may not import analysis or pipeline, so the segmenter is injected.
+Sounds (issue 13): every audible effect records the file it plays (`Segment.variation`) and
+keeps it. With an injected `assigner` (the pipeline's, over the sound library: core may not
+import media), effects without a file get one after every recompute and edit: automatic
+effects that replace others after a recompute inherit their files, the rest are assigned
+(Hungarian assignment, no neighbour sharing a file). Files of automatic effects live in the
+raw autos (so clipping and re-merging keep them) and, for extra pieces of a clipped effect,
+by piece id; the editor's new effects get theirs when the command creates them
+(`record_sounds`), so redo replays the same files.
+
+Layering: core may not import analysis or pipeline, so the segmenter and assigner are injected.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from sfxstudio.core.classes import ClassSet, SoundAttributes, default_classes
+from sfxstudio.core.classes import OTHERWISE, ClassSet, SoundAttributes, default_classes
 from sfxstudio.core.project import AnalysisCache, AnalysisParams, Project
 from sfxstudio.core.segments import (
     Segment,
@@ -31,6 +40,10 @@ from sfxstudio.core.segments import (
 )
 
 Segmenter = Callable[[AnalysisCache, AnalysisParams], list[Segment]]
+# assigner(project, segments, previous) -> {segment id: sound file, or None when none fits} for
+# the audible effects of `segments` that have no file yet; `previous` are automatic effects a
+# recompute replaced (their files carry over to the effects that take their place).
+Assigner = Callable[[Project, Sequence[Segment], Sequence[Segment]], Mapping[int, "str | None"]]
 Listener = Callable[[str, object], None]
 
 EVENTS = ("segments", "params", "analysis", "classes", "project", "dirty")
@@ -61,6 +74,7 @@ class Document:
         project: Project | None = None,
         path: Path | None = None,
         segmenter: Segmenter | None = None,
+        assigner: Assigner | None = None,
     ) -> None:
         self.project = project if project is not None else Project()
         self.path = path
@@ -68,6 +82,12 @@ class Document:
         # The analysis layer's threshold + mode filter + segmentation (core cannot import it);
         # it keeps the per-frame argmax in cache.derived, so slider moves skip that pass.
         self.segmenter = segmenter
+        self.assigner = assigner
+        # Files of the extra pieces of clipped automatic effects, by piece id (the first piece
+        # plays its raw effect's file), and effects for which no file fitted (not asked again
+        # until the library settings, the analysis or the project change).
+        self._fragment_files: dict[int, str] = {}
+        self._no_match: set[int] = set()
         self._listeners: list[Listener] = []
         self._classes: ClassSet | None = None
         # Raw automatic segments (before clipping around the editor's ranges). Without a
@@ -84,6 +104,7 @@ class Document:
             (s.class_name, s.start, s.end): s for s in self._raw_autos}
         self._by_id: dict[int, Segment] = {}
         self._index_segments()
+        self._record_stored()
 
     # -- listeners ---------------------------------------------------------------------------
     def add_listener(self, fn: Listener) -> None:
@@ -173,13 +194,17 @@ class Document:
         self._auto_ids = {(s.class_name, s.start, s.end): s for s in self._raw_autos}
         self._auto_union = None
         self._fragment_ids.clear()
+        self._fragment_files.clear()
+        self._no_match.clear()
         self._index_segments()
+        self._record_stored()
         self.dirty = False
         self._emit("project", project)
         self._emit("dirty", False)
 
     def set_analysis(self, cache: AnalysisCache | None) -> None:
         """Store a new analysis (or drop it) and recompute the automatic segments."""
+        previous = self.project.auto_segments()
         self.project.analysis = cache
         self._classes = None
         self._auto_ids.clear()
@@ -189,27 +214,32 @@ class Document:
             self._raw_autos = []
         self._auto_union = None
         self._fragment_ids.clear()
-        self._remerge(self.edited_segments())
+        self._fragment_files.clear()
+        self._no_match.clear()
+        self._remerge(self.edited_segments(), previous)
         self._emit("analysis", cache)
         self._emit("classes", None)
         self._touch()
         self._emit("segments", None)
 
     def set_params(self, **changes: Any) -> None:
-        """Change k / threshold / analysis_fps / model; automatic segments follow live.
-
-        Manual and mute segments stay as they are (manual edits win).
+        """Change any analysis parameter (k, threshold, mode, smoothing, stickiness,
+        class_thresholds, analysis_fps, model); automatic segments follow live when the change
+        affects them (`AnalysisParams.segmentation_key`), keeping their sounds where they
+        survive. Manual and mute segments stay as they are (manual edits win).
         """
         new = self.project.params.with_(**changes)
         if new == self.project.params:
             return
         old = self.project.params
         self.project.params = new
-        if (new.k, new.threshold) != (old.k, old.threshold) and self.project.analysis is not None:
+        if new.segmentation_key() != old.segmentation_key() and self.project.analysis is not None:
+            previous = self.project.auto_segments()
             self._raw_autos = self._compute_raw_autos()
             self._auto_union = None
             self._fragment_ids.clear()
-            self._remerge(self.edited_segments())
+            self._fragment_files.clear()
+            self._remerge(self.edited_segments(), previous)
             self._emit("params", new)
             self._touch()
             self._emit("segments", None)
@@ -240,6 +270,7 @@ class Document:
             self.project.class_attributes.pop(name, None)
         else:
             self.project.class_attributes[name] = attributes
+        self._no_match.clear()  # a new mode may make a file fit
         self._touch()
         self._emit("classes", name)
 
@@ -248,6 +279,8 @@ class Document:
             self.project.class_variations.pop(name, None)
         else:
             self.project.class_variations[name] = list(variations)
+        self._no_match.clear()
+        self._record_stored()
         self._touch()
         self._emit("classes", name)
 
@@ -307,8 +340,72 @@ class Document:
             out.append(known.setdefault(key, s))
         return out
 
-    def _remerge(self, edited: list[Segment]) -> None:
-        """Autos clipped around the editor's ranges, piece ids kept stable across recomputes."""
-        self.project.segments = merge_segments(self._raw_autos, edited, self.min_length,
-                                               self._fragment_ids)
+    def _remerge(self, edited: list[Segment], previous: Sequence[Segment] = ()) -> None:
+        """Autos clipped around the editor's ranges, piece ids kept stable across recomputes;
+        then every effect without a sound gets one (`previous`: autos a recompute replaced)."""
+        merged = merge_segments(self._raw_autos, edited, self.min_length, self._fragment_ids)
+        self.project.segments = self._with_sounds(merged, previous)
         self._index_segments()
+
+    # -- sounds ------------------------------------------------------------------------------
+    def record_sounds(self, added: Sequence[Segment], remove: Iterable[int] = ()) -> list[Segment]:
+        """`added` (an edit's new segments) with a sound file recorded in each audible one that
+        has none, chosen among the segments as they will be (the current ones less `remove`,
+        plus `added`). Unchanged without an assigner."""
+        added = list(added)
+        if self.assigner is None or not any(self._needs_sound(s) for s in added):
+            return added
+        drop = set(remove) | {s.id for s in added}
+        context = [s for s in self.project.segments if s.id not in drop] + added
+        got = self.assigner(self.project, context, ())
+        return [s.with_(variation=got[s.id]) if self._needs_sound(s) and got.get(s.id) else s
+                for s in added]
+
+    def _needs_sound(self, s: Segment) -> bool:
+        return s.origin != "mute" and not s.variation and s.class_name != OTHERWISE
+
+    def _record_stored(self) -> None:
+        """Files for the stored effects that have none (an older project, a new library list)."""
+        if self.assigner is not None:
+            self.project.segments = self._with_sounds(self.project.segments)
+            self._index_segments()
+
+    def _with_sounds(self, segments: list[Segment], previous: Sequence[Segment] = ()) -> list[Segment]:
+        """`segments` with every audible effect's file recorded: automatic ones in the raw
+        autos (or by piece id), the editor's in their segment. Without an assigner: unchanged."""
+        if self.assigner is None:
+            return segments
+        raw_at = {s.id: i for i, s in enumerate(self._raw_autos)}
+        out = list(segments)
+        for i, s in enumerate(out):
+            if s.origin == "auto" and s.id not in raw_at:
+                # An extra piece of a clipped effect: its own file, not its raw effect's (the
+                # first piece plays that one, and neighbours should not share a file).
+                own = self._fragment_files.get(s.id)
+                if s.variation != own:
+                    out[i] = s.with_(variation=own)
+        need = [s.id for s in out if self._needs_sound(s) and s.id not in self._no_match]
+        if not need:
+            return out
+        got = self.assigner(self.project, out, [p for p in previous if p.origin == "auto"])
+        for i, s in enumerate(out):
+            if not self._needs_sound(s) or s.id in self._no_match:
+                continue
+            f = got.get(s.id)
+            if not f:
+                self._no_match.add(s.id)
+                continue
+            out[i] = s.with_(variation=f)
+            if s.origin != "auto":
+                continue
+            j = raw_at.get(s.id)
+            if j is None:
+                self._fragment_files[s.id] = f
+                continue
+            raw = self._raw_autos[j]
+            recorded = raw.with_(variation=f)
+            self._raw_autos[j] = recorded
+            key = (raw.class_name, raw.start, raw.end)
+            if self._auto_ids.get(key) is raw:
+                self._auto_ids[key] = recorded  # the same effect coming back keeps its file
+        return out

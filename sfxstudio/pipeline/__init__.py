@@ -5,6 +5,7 @@ worker or the long-lived analysis process (`analysis_server`). Everything a call
 re-exported here, so `from sfxstudio import pipeline; pipeline.analyze(...)` reads naturally.
 """
 
+from sfxstudio.pipeline.document import make_document
 from sfxstudio.pipeline.jobs import (
     CPU_BATCH,
     GPU_BATCH,
@@ -16,13 +17,21 @@ from sfxstudio.pipeline.jobs import (
     Progress,
     analyze,
     analyze_to_cache,
-    class_attributes,
     compute_auto_segments,
     evaluate_video,
-    load_library,
     render_project,
     resegment,
     run_job,
+)
+from sfxstudio.pipeline.sounds import (
+    SoundAssigner,
+    assign_files,
+    class_attributes,
+    effect_onsets,
+    effect_pans,
+    load_library,
+    project_placements,
+    record_sounds,
 )
 
 __all__ = [
@@ -34,12 +43,19 @@ __all__ = [
     "AnalyzeOptions",
     "CancelFn",
     "Progress",
+    "SoundAssigner",
     "analyze",
     "analyze_to_cache",
+    "assign_files",
     "class_attributes",
     "compute_auto_segments",
+    "effect_onsets",
+    "effect_pans",
     "evaluate_video",
     "load_library",
+    "make_document",
+    "project_placements",
+    "record_sounds",
     "render_project",
     "resegment",
     "run_job",

@@ -10,15 +10,23 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-from sfxstudio.analysis import auto_segments, top_labels
-from sfxstudio.core.classes import OTHERWISE, SoundAttributes
+from sfxstudio.analysis import (
+    LayeredCache,
+    MotionTracker,
+    auto_segments,
+    layered_segments,
+    top_labels,
+)
+from sfxstudio.analysis.layered import Smoothing
+from sfxstudio.core.classes import OTHERWISE
 from sfxstudio.core.errors import BadInputError, Cancelled, SfxError
 from sfxstudio.core.project import AnalysisCache, AnalysisParams, Project
 from sfxstudio.core.segments import Segment, merge_segments, min_frame_length
+from sfxstudio.pipeline.sounds import load_library, project_placements
 
 CancelFn = Callable[[], bool]
 
@@ -60,10 +68,46 @@ class Progress:
 
 @dataclass
 class AnalysisChunk:
-    """Frames analysed since the previous progress step (for live timelines)."""
+    """Frames analysed since the previous progress step (for live timelines); `motion` is
+    their (n, 2) motion energy and horizontal centre (AnalysisCache.motion)."""
 
     times: np.ndarray
     probs: np.ndarray
+    motion: np.ndarray | None = None
+
+
+class _MotionTap:
+    """Motion of the frames on their way to the model, in the same decode pass.
+
+    Wraps the frame iterator (it runs in the inference's producer thread, so the few tens of
+    microseconds per frame overlap the model); `take(n)` hands the main thread the next n
+    frames' (energy, centre) rows in order. Frames reach the model in the order they pass
+    here, so row i belongs to the i-th analysed frame.
+    """
+
+    def __init__(self, frames: Any) -> None:
+        self._frames = frames
+        self._tracker = MotionTracker()
+        self._rows: list[tuple[float, float]] = []
+        self._taken = 0
+
+    def __iter__(self) -> Iterator[tuple[float, np.ndarray]]:
+        for t, frame in self._frames:
+            energy, centre = self._tracker.update(np.asarray(frame)[None])
+            self._rows.append((float(energy[0]), float(centre[0])))  # list.append: thread-safe
+            yield t, frame
+
+    def take(self, n: int) -> np.ndarray:
+        rows = self._rows[self._taken:self._taken + n]
+        if len(rows) != n:  # cannot happen: a frame is tapped before it is handed on
+            raise RuntimeError(f"motion for {n} frames expected, {len(rows)} computed")
+        self._taken += n
+        return np.asarray(rows, dtype=np.float32).reshape(n, 2)
+
+    def close(self) -> None:
+        close = getattr(self._frames, "close", None)
+        if close is not None:
+            close()
 
 
 CPU_BATCH = 32  # TensorFlow on a CPU: enough to amortise its per-call overhead
@@ -128,10 +172,11 @@ def analyze(
     fa = analysis_rate(info, params.analysis_fps)
     total = estimate_analysis_frames(info, params.analysis_fps)
     size = options.frame_size_override or bundle.input_size
-    frames = iter_frames(video, size=size, analysis_fps=params.analysis_fps)
+    frames = _MotionTap(iter_frames(video, size=size, analysis_fps=params.analysis_fps))
     times_parts: list[np.ndarray] = []
     probs_parts: list[np.ndarray] = []
     emb_parts: list[np.ndarray] = []
+    motion_parts: list[np.ndarray] = []
     done = 0
     yield Progress(0, total, started, message=f"Analysing {Path(video).name}")
     try:
@@ -139,15 +184,14 @@ def analyze(
             times_parts.append(t)
             probs_parts.append(p.astype(np.float32, copy=False))
             emb_parts.append(e.astype(np.float16, copy=False))
+            motion_parts.append(frames.take(len(t)))
             done += len(t)
             yield Progress(done, max(total, done), started, message="Analysing",
-                           partial=AnalysisChunk(t, p))
+                           partial=AnalysisChunk(t, p, motion_parts[-1]))
             if cancel is not None and cancel():
                 raise Cancelled("analysis cancelled")
     finally:
-        close = getattr(frames, "close", None)
-        if close is not None:
-            close()
+        frames.close()
     if cancel is not None and cancel():
         raise Cancelled("analysis cancelled")
     if done == 0:
@@ -161,14 +205,34 @@ def analyze(
         frame_duration=1.0 / fa,
         duration=info.duration,
         model=str(bundle.path),
+        motion=np.concatenate(motion_parts),
     )
     yield Progress(done, done, started, message="Analysis finished", result=cache, finished=True)
 
 
 def compute_auto_segments(cache: AnalysisCache, params: AnalysisParams) -> list[Segment]:
-    """The cheap step after the cache: threshold + mode filter + segmentation."""
+    """The cheap step after the cache: automatic effects from the per-frame probabilities.
+
+    Single mode (params.mode "single"): threshold + mode filter + segmentation, DESIGN.md
+    section 2 exactly (the per-frame argmax is kept in cache.derived["top"]). Layered mode:
+    every class on its own (analysis.layered_segments with the project's smoothing,
+    stickiness and per-class thresholds; its LayeredCache is kept in cache.derived["layered"]).
+    Per-class thresholds of classes this analysis does not have are ignored (a project keeps
+    them when its model changes).
+    """
     if OTHERWISE not in cache.class_names:
         raise ValueError(f"analysis has no {OTHERWISE!r} class")
+    if params.mode == "layered":
+        layered = cache.derived.get("layered")
+        if layered is None:
+            layered = cache.derived["layered"] = LayeredCache(cache.probs)
+        known = set(cache.class_names) - {OTHERWISE}
+        class_tau = {c: t for c, t in params.class_thresholds.items() if c in known}
+        return layered_segments(
+            layered, cache.times, cache.frame_duration, cache.class_names,
+            cache.class_names.index(OTHERWISE), params.k, params.threshold, cache.duration,
+            class_tau=class_tau, smoothing=cast("Smoothing", params.smoothing),
+            stickiness=params.stickiness)
     top = cache.derived.get("top")
     if top is None:
         top = cache.derived["top"] = top_labels(cache.probs)
@@ -189,23 +253,13 @@ def resegment(project: Project) -> list[Segment]:
     return project.segments
 
 
-def load_library(project: Project) -> Any:
-    from sfxstudio.core.paths import SOUNDS
-    from sfxstudio.media.library import SoundLibrary
-
-    return SoundLibrary.load(project.library or SOUNDS)
-
-
-def class_attributes(project: Project, library: Any) -> dict[str, SoundAttributes]:
-    """Library defaults overridden by the project's per-class settings."""
-    names = set(library.class_names()) | set(project.class_attributes)
-    return {n: project.class_attributes.get(n) or library.attributes(n) for n in names}
-
-
 def render_project(project: Project, library: Any | None = None, duration: float | None = None,
-                   seed: int = 0) -> np.ndarray:
-    """The effects mix of the project: float32 48 kHz stereo, exactly the video's duration."""
-    from sfxstudio.media.render import placements_for, render_mix
+                   seed: int = 0, follow_pan: bool = False) -> np.ndarray:
+    """The effects mix of the project: float32 48 kHz stereo, exactly the video's duration.
+
+    Each effect plays its recorded file, with its hits on visual onsets and its auto pan
+    (pipeline.sounds.project_placements)."""
+    from sfxstudio.media.render import render_mix
 
     library = library or load_library(project)
     if duration is None:
@@ -217,9 +271,7 @@ def render_project(project: Project, library: Any | None = None, duration: float
             duration = probe(project.video).duration
         else:
             raise ValueError("the project has no video")
-    placements = placements_for(project.segments, library, class_attributes(project, library),
-                                project.class_variations or None, seed=seed)
-    return render_mix(placements, duration)
+    return render_mix(project_placements(project, library, seed=seed, follow_pan=follow_pan), duration)
 
 
 def run_job(job: Iterator[Progress], on_progress: Callable[[Progress], None] | None = None) -> Any:
