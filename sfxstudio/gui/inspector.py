@@ -1,4 +1,8 @@
-"""Inspector: the selected effect's class, in/out timecodes, variation, gain and mode.
+"""Inspector: the selected effect's class, in/out timecodes, sound file, gain and mode.
+
+The sound file is the one the effect recorded when it was created (it keeps it whatever else
+changes); the editor can pick another from the list or re-roll (media.assign.reroll: another
+file that fits the effect and differs from its neighbours'), each one undoable command.
 
 Each field commits one undoable command (Enter or leaving the field for timecodes). A
 timecode that does not parse, or that would end the effect before it starts, is refused
@@ -16,8 +20,10 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QWidget,
 )
 
@@ -47,6 +53,11 @@ class Inspector(QWidget):
         self.end_edit = QLineEdit()
         self.length = QLabel()
         self.variation = QComboBox()
+        self.variation.setToolTip("The sound file this effect plays (recorded with the effect)")
+        self.reroll = QPushButton("Re-roll")
+        self.reroll.setToolTip("Another sound file of this class that fits the effect and differs "
+                               "from its neighbours' (undoable)")
+        self._rolls = 0  # each click a new seed
         self.gain = QDoubleSpinBox()
         self.gain.setRange(-60.0, 24.0)
         self.gain.setSingleStep(0.5)
@@ -69,7 +80,12 @@ class Inspector(QWidget):
         form.addRow("Start", self.start_edit)
         form.addRow("End", self.end_edit)
         form.addRow("Length", self.length)
-        form.addRow("Sound", self.variation)
+        sound = QWidget()
+        row = QHBoxLayout(sound)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.variation, 1)
+        row.addWidget(self.reroll)
+        form.addRow("Sound", sound)
         form.addRow("Gain", self.gain)
         form.addRow("Mode", self.mode)
         form.addRow(self.error)
@@ -78,6 +94,7 @@ class Inspector(QWidget):
         self.start_edit.editingFinished.connect(lambda: self._on_time("start"))
         self.end_edit.editingFinished.connect(lambda: self._on_time("end"))
         self.variation.activated.connect(self._on_variation)
+        self.reroll.clicked.connect(self._on_reroll)
         self.gain.valueChanged.connect(self._on_gain)
         self.mode.activated.connect(self._on_mode)
         model.segmentsChanged.connect(self.refresh)
@@ -102,7 +119,8 @@ class Inspector(QWidget):
     # -- display -----------------------------------------------------------------------------
     def refresh(self) -> None:
         seg = self.segment()
-        widgets = (self.class_combo, self.start_edit, self.end_edit, self.variation, self.gain, self.mode)
+        widgets = (self.class_combo, self.start_edit, self.end_edit, self.variation, self.reroll, self.gain,
+                   self.mode)
         for w in widgets:
             w.setEnabled(seg is not None)
         if seg is None:
@@ -136,7 +154,7 @@ class Inspector(QWidget):
         self.gain.setValue(seg.gain_db)
         self.mode.setCurrentIndex(max(0, self.mode.findData(seg.mode)))
         audible = seg.origin != "mute"
-        for w in (self.variation, self.gain, self.mode):
+        for w in (self.variation, self.reroll, self.gain, self.mode):
             w.setEnabled(audible)
         del blockers
 
@@ -186,7 +204,7 @@ class Inspector(QWidget):
         if limit is not None and start >= limit:
             self._refuse(edit, f"the video ends at {format_timecode(limit)}")
             return
-        self._push(EditSegment(seg.id, **{which: t}))
+        self._push(EditSegment(seg.id, start=t) if which == "start" else EditSegment(seg.id, end=t))
 
     def _refuse(self, edit: QLineEdit, message: str) -> None:
         edit.setStyleSheet(_BAD)
@@ -196,6 +214,36 @@ class Inspector(QWidget):
         seg = self.segment()
         if seg is not None and self.variation.currentData() != seg.variation:
             self._push(SetSegmentProperties(seg.id, variation=self.variation.currentData()))
+
+    def _on_reroll(self) -> None:
+        from sfxstudio.media.assign import reroll
+
+        seg = self.segment()
+        lib = self._library()
+        if seg is None or lib is None:
+            self.error.setText("No sound library to choose from")
+            return
+        doc = self.model.document
+        self._rolls += 1
+        names = {s.class_name for s in doc.segments}
+        own = {c: v for c in names if (v := doc.class_variations(c)) is not None}
+        try:
+            new = reroll(seg.id, doc.segments, lib, seed=self._rolls, class_variations=own,
+                         class_attributes={c: doc.class_attributes(c) for c in names if c in doc.classes})
+        except KeyError:
+            return  # a mute range makes no sound
+        if new is None or new == seg.variation:
+            self.error.setText(f"No other sound of {display_name(seg.class_name)} fits this effect")
+            return
+        self._push(SetSegmentProperties(seg.id, variation=new))
+
+    def _library(self) -> Any:
+        if self.library_provider is None:
+            return None
+        try:
+            return self.library_provider()
+        except Exception:  # no library: nothing to re-roll from
+            return None
 
     def _on_gain(self, value: float) -> None:
         seg = self.segment()

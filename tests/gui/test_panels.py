@@ -236,3 +236,60 @@ def test_inspector_follows_deletion() -> None:
     assert inspector.start_edit.isEnabled()
     doc.replace_segments(remove=[seg.id])
     assert not inspector.start_edit.isEnabled() and inspector.origin.text() == "No effect selected"
+
+
+class _Library:
+    """Three 1 s water drops and one 0.5 s fire crackle (silence: only the lengths matter)."""
+
+    files = {"water_drop": ["water_drop/a.wav", "water_drop/b.wav", "water_drop/c.wav"],
+             "fire": ["fire/crackle.wav"]}
+
+    def variations(self, cls: str) -> list[str]:
+        return list(self.files.get(cls, []))
+
+    def samples(self, path: str):  # type: ignore[no-untyped-def]
+        import numpy as np
+
+        return np.zeros((24_000 if path.startswith("fire") else 48_000, 2), np.float32)
+
+
+def test_inspector_shows_the_recorded_file_and_rerolls_it_undoably(qtbot) -> None:  # type: ignore[no-untyped-def]
+    doc = make_document()
+    left = Segment("water_drop", 1.0, 4.0, origin="manual", variation="water_drop/a.wav")
+    seg = Segment("water_drop", 5.0, 8.0, origin="manual", variation="water_drop/b.wav")
+    right = Segment("water_drop", 9.0, 12.0, origin="manual", variation="water_drop/c.wav")
+    doc.replace_segments(add=[left, seg, right])
+    model = DocumentModel(doc)
+    inspector = Inspector(model, library_provider=_Library)
+    qtbot.addWidget(inspector)
+    inspector.set_segment(seg.id)
+    assert inspector.variation.currentData() == "water_drop/b.wav"
+    assert inspector.variation.currentText() == "b.wav"
+    steps = model.undo_stack.count()
+    for _ in range(4):
+        before = model.document.find(seg.id).variation  # type: ignore[union-attr]
+        inspector.reroll.click()
+        now = model.document.find(seg.id).variation  # type: ignore[union-attr]
+        assert now != before and now in _Library.files["water_drop"]
+        assert inspector.variation.currentData() == now
+    assert model.undo_stack.count() == steps + 4  # one undo step per click
+    # the neighbours keep their files whatever the re-roll picks
+    assert model.document.find(left.id).variation == "water_drop/a.wav"  # type: ignore[union-attr]
+    assert model.document.find(right.id).variation == "water_drop/c.wav"  # type: ignore[union-attr]
+    for _ in range(4):
+        model.undo_stack.undo()
+    assert model.document.find(seg.id).variation == "water_drop/b.wav"  # type: ignore[union-attr]
+
+
+def test_inspector_reroll_says_when_no_other_file_fits(qtbot) -> None:  # type: ignore[no-untyped-def]
+    doc = make_document()
+    seg = Segment("fire", 1.0, 4.0, origin="manual", variation="fire/crackle.wav")
+    doc.replace_segments(add=[seg])
+    model = DocumentModel(doc)
+    inspector = Inspector(model, library_provider=_Library)
+    qtbot.addWidget(inspector)
+    inspector.set_segment(seg.id)
+    steps = model.undo_stack.count()
+    inspector.reroll.click()
+    assert "No other sound of Fire" in inspector.error.text()
+    assert model.undo_stack.count() == steps
