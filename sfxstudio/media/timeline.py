@@ -224,6 +224,9 @@ def build_timeline(project: Project, clips: Mapping[int, ClipMedia] | None = Non
                                             "start": seg.start, "end": seg.end}},
                 ))
                 cursor = last
+            if cursor < facts.frames:  # every track as long as the video (otiostat checks it)
+                track.append(otio.schema.Gap(
+                    source_range=otio.opentime.TimeRange(rt(0), rt(facts.frames - cursor))))
             timeline.tracks.append(track)
     return timeline
 
@@ -341,10 +344,15 @@ def export_timeline(project: Project, path: str | Path, fmt: str = "otio",
                     library_root: Path | None = None) -> list[Path]:
     """Build the project's timeline and write it as `fmt`; returns the files written.
 
-    clips: segment id -> per-effect media (sfxstudio.media.clips). None: effects reference their
-    library sounds (library_root / variation) where those exist, else MissingReference; render
-    the per-effect media first (the CLI and the export dialog do) so every reference exists.
+    clips: segment id -> per-effect media (sfxstudio.media.clips.export_clips). None: effects
+    reference their library sounds (library_root, default the project's library, / variation)
+    where those exist, else a MissingReference; the delivery (pipeline.delivery) renders the
+    per-effect media first, so there every reference exists.
     """
+    if clips is None and library_root is None:
+        from sfxstudio.core.paths import SOUNDS
+
+        library_root = Path(project.library) if project.library else SOUNDS
     timeline = build_timeline(project, clips, video, library_root)
     return write_timeline(timeline, path, fmt)
 
