@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -241,15 +242,14 @@ def test_inspector_follows_deletion() -> None:
 class _Library:
     """Three 1 s water drops and one 0.5 s fire crackle (silence: only the lengths matter)."""
 
-    files = {"water_drop": ["water_drop/a.wav", "water_drop/b.wav", "water_drop/c.wav"],
-             "fire": ["fire/crackle.wav"]}
+    files: ClassVar[dict[str, list[str]]] = {
+        "water_drop": ["water_drop/a.wav", "water_drop/b.wav", "water_drop/c.wav"],
+        "fire": ["fire/crackle.wav"]}
 
     def variations(self, cls: str) -> list[str]:
         return list(self.files.get(cls, []))
 
-    def samples(self, path: str):  # type: ignore[no-untyped-def]
-        import numpy as np
-
+    def samples(self, path: str) -> np.ndarray:
         return np.zeros((24_000 if path.startswith("fire") else 48_000, 2), np.float32)
 
 
