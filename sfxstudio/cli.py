@@ -23,7 +23,14 @@ from sfxstudio.core import validate
 from sfxstudio.core.errors import BadInputError, Cancelled, ExportError, SfxError, set_strict
 from sfxstudio.core.outputs import Protected, check_outputs, protect
 from sfxstudio.core.paths import SOUNDS
-from sfxstudio.core.project import AnalysisParams, Project
+from sfxstudio.core.project import (
+    DEFAULT_SMOOTHING,
+    DEFAULT_STICKINESS,
+    MAX_STICKINESS,
+    SMOOTHINGS,
+    AnalysisParams,
+    Project,
+)
 from sfxstudio.pipeline.progress import drive
 
 EXIT_OK, EXIT_BUG, EXIT_BAD_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
@@ -69,6 +76,22 @@ _batch = _int_in(1, 4096, "batch size")
 _epochs = _int_in(0, 100_000, "epochs")
 
 
+_stickiness = _checked(float, "stickiness", 0.0, MAX_STICKINESS)
+
+
+def _class_threshold(text: str) -> tuple[str, float]:
+    """CLASS=T: a class's own threshold in layered mode."""
+    name, sep, value = text.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected CLASS=THRESHOLD, not {text!r}")
+    try:
+        name = validate.safe_name(name, "class name")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return name, _checked(float, f"threshold of {name}", 0.0, 1.0)(value.strip())
+
+
 def _analysis_fps(text: str) -> float | None:
     if text.lower() in ("all", "every", "0"):
         return None
@@ -112,6 +135,15 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--threshold", type=_unit_float, default=0.5, help="probability threshold tau (0.5)")
     a.add_argument("--analysis-fps", type=_analysis_fps, default=None, metavar="F|all",
                    help="frames per second to analyse, or 'all' (default: all)")
+    a.add_argument("--layers", action="store_true",
+                   help="layered mode: every class decided on its own, so effects may overlap")
+    a.add_argument("--smoothing", choices=SMOOTHINGS, default=None,
+                   help="layered mode's temporal model: majority (over +-k s) or hmm "
+                        f"(on/off hidden Markov model; default {DEFAULT_SMOOTHING})")
+    a.add_argument("--stickiness", type=_stickiness, default=None, metavar="S",
+                   help=f"hmm stickiness in [0, {MAX_STICKINESS:g}] (default {DEFAULT_STICKINESS:g})")
+    a.add_argument("--class-threshold", type=_class_threshold, action="append", default=[],
+                   metavar="CLASS=T", help="layered mode: a class's own threshold (repeatable)")
     a.add_argument("--library", help="sound library folder (default: the built-in sounds/)")
     a.add_argument("--project", metavar="P", help="write a .sfxproj project")
     a.add_argument("--wav", metavar="W", help="write the effects track (48 kHz 24-bit WAV)")
@@ -128,10 +160,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("export", parents=[common], help="export a project's effects")
     e.add_argument("project")
-    e.add_argument("--wav", metavar="W")
-    e.add_argument("--mp4", metavar="M")
-    e.add_argument("--stems", metavar="DIR", help="one WAV per class")
-    e.add_argument("--otio", metavar="F", help="timeline interchange (.otio)")
+    e.add_argument("--wav", metavar="W", help="the effects track (48 kHz 24-bit Broadcast WAV)")
+    e.add_argument("--mp4", metavar="M", help="the video with the effects mixed in")
+    e.add_argument("--stems", metavar="DIR", help="one Broadcast WAV per class")
+    e.add_argument("--clips", metavar="DIR", help="one Broadcast WAV per effect, with handles")
+    e.add_argument("--otio", metavar="F", help="timeline: OpenTimelineIO (.otio)")
+    e.add_argument("--fcp7xml", metavar="F", help="timeline: FCP 7 XML (Premiere Pro, DaVinci Resolve)")
+    e.add_argument("--fcpxml", metavar="F", help="timeline: FCPXML (Final Cut Pro, DaVinci Resolve)")
+    e.add_argument("--edl", metavar="F", help="timeline: CMX3600 EDL (one list per track)")
+    e.add_argument("--aaf", metavar="F", help="timeline: AAF (Avid Media Composer, Pro Tools)")
+    e.add_argument("--loudness", type=_loudness_target, default=None, metavar="-23|-24|LUFS|off",
+                   help="normalise to an integrated loudness: -23 (EBU R128), -24 (ATSC A/85), "
+                        "off (default: measure only). The effects track, stems and clips; the full "
+                        "mix for --mp4")
+    e.add_argument("--true-peak", type=_checked(float, "true peak (dBTP)", -20.0, 0.0), default=-1.0,
+                   metavar="DBTP", help="true-peak ceiling for --loudness (default -1)")
+    e.add_argument("--handles", type=_checked(float, "handles (s)", 0.0, 10.0), default=1.0,
+                   metavar="S", help="seconds of handle each side of a clip, where the sound allows (1)")
+    e.add_argument("--no-report", action="store_true", help="no QC report (*.report.html) beside the export")
     e.add_argument("--original-gain", type=_gain, default=None, help="dB, original audio in the MP4")
     e.add_argument("--effects-gain", type=_gain, default=None, help="dB, effects in the MP4")
 
@@ -195,7 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
     md.add_argument("name", help="a keras-hub preset name, e.g. siglip_base_patch16_224")
     md.add_argument("--out", required=True, help="folder to write the preset into")
     md.add_argument("--yes", action="store_true", help="confirm the download (nothing is fetched without it)")
-    ml = msub.add_parser("list", parents=[common], help="list model bundles")
+    ml = msub.add_parser("list", parents=[common],
+                         help="list the models the window offers (built-in, models/, FOLDERs)")
     ml.add_argument("folders", nargs="*")
     return parser
 
@@ -224,12 +271,14 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         probe(video)  # a bad video fails before the built-in model is built (first run: seconds)
         args.model = str(_resolve_model(args.model))
     params = AnalysisParams(k=args.k, threshold=args.threshold, analysis_fps=args.analysis_fps,
-                            model=str(Path(args.model).resolve()))
+                            model=str(Path(args.model).resolve()), **_layered_options(args))
     opts = pipeline.AnalyzeOptions(batch_size=args.batch_size, device=args.device, runtime=args.runtime)
     cache = drive(pipeline.analyze(video, args.model, params, options=opts), "Analysing", quiet=args.quiet)
     project = Project(video=str(video.resolve()), params=params,
                       library=str(Path(args.library).resolve()) if args.library else None, analysis=cache)
     pipeline.resegment(project)
+    _check_class_thresholds(params, cache.class_names)
+    pipeline.record_sounds(project, sounds)  # the project says which file each effect plays
     write_outputs(project, wav=args.wav, mp4=args.mp4, json_path=args.json, project_path=args.project,
                   library=sounds)
     if args.project:
@@ -241,6 +290,31 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         for s in effects:
             print(f"{s.start:9.3f} {s.end:9.3f}  {s.class_name}")
     return EXIT_OK
+
+
+def _layered_options(args: argparse.Namespace) -> dict[str, Any]:
+    """AnalysisParams fields from --layers, --smoothing, --stickiness and --class-threshold.
+    The layered-only options without --layers are refused: single mode would ignore them."""
+    given = [opt for opt, value in (("--smoothing", args.smoothing), ("--stickiness", args.stickiness),
+                                    ("--class-threshold", args.class_threshold or None))
+             if value is not None]
+    if given and not args.layers:
+        raise BadInputError(None, f"{given[0]} applies to layered mode only: add --layers")
+    out: dict[str, Any] = {"mode": "layered"} if args.layers else {}
+    if args.smoothing is not None:
+        out["smoothing"] = args.smoothing
+    if args.stickiness is not None:
+        out["stickiness"] = args.stickiness
+    if args.class_threshold:
+        out["class_thresholds"] = dict(args.class_threshold)  # the last one given for a class wins
+    return out
+
+
+def _check_class_thresholds(params: AnalysisParams, class_names: Sequence[str]) -> None:
+    from sfxstudio.core.errors import warn
+
+    for name in sorted(set(params.class_thresholds) - set(class_names)):
+        warn(None, f"--class-threshold {name}: the model has no class {name!r}; ignored")
 
 
 def _sidecars(project_path: Path | None) -> list[Protected]:
@@ -283,10 +357,9 @@ def write_outputs(project: Project, wav: str | None = None, mp4: str | None = No
         note = getattr(res, "note", "")
         print(f"video with effects: {mp4}" + (f" ({note})" if note else ""), file=sys.stderr)
     if stems:
-        from sfxstudio.media.render import placements_for, render_stems
+        from sfxstudio.media.render import render_stems
 
-        placements = placements_for(project.segments, library, pipeline.class_attributes(project, library),
-                                    project.class_variations or None)
+        placements = pipeline.project_placements(project, library)  # the mix's files, onsets, pans
         Path(stems).mkdir(parents=True, exist_ok=True)
         export.export_stems(render_stems(placements, duration), stems, duration)
         print(f"stems: {stems}", file=sys.stderr)
@@ -297,25 +370,53 @@ def write_outputs(project: Project, wav: str | None = None, mp4: str | None = No
         print(f"timeline: {otio}", file=sys.stderr)
 
 
+_TIMELINE_OPTIONS = ("otio", "fcp7xml", "fcpxml", "edl", "aaf")
+
+
+def _loudness_target(text: str) -> float | None:
+    """--loudness: 'off', 'ebu' (-23), 'atsc' (-24) or a number of LUFS in [-70, -5]."""
+    named = {"off": None, "none": None, "ebu": -23.0, "r128": -23.0, "atsc": -24.0}
+    if text.strip().lower() in named:
+        return named[text.strip().lower()]
+    return float(_checked(float, "loudness target (LUFS)", -70.0, -5.0)(text))
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from sfxstudio.core.project_io import load_project
+    from sfxstudio.pipeline.delivery import DeliveryRequest, deliver
 
     project_path = Path(args.project)
-    outputs = {"--wav": args.wav, "--mp4": args.mp4, "--stems": args.stems, "--otio": args.otio}
+    outputs = {"--wav": args.wav, "--mp4": args.mp4, "--stems": args.stems, "--clips": args.clips,
+               **{f"--{fmt}": getattr(args, fmt) for fmt in _TIMELINE_OPTIONS}}
     if not any(outputs.values()):
-        raise BadInputError(args.project, "nothing to export: give --wav, --mp4, --stems or --otio")
+        raise BadInputError(args.project, "nothing to export: give --wav, --mp4, --stems, --clips or "
+                                          "a timeline (--otio, --fcp7xml, --fcpxml, --edl, --aaf)")
     project = load_project(project_path)
     check_outputs(outputs, [*protect("the project", project_path), *_sidecars(project_path),
                             *protect("the project's video", project.video),
                             *protect("the sound library", project.library or SOUNDS, is_folder=True)],
-                  folders=["--stems"])
+                  folders=["--stems", "--clips"])
     _warn_unknown_classes(project, project_path)
     if args.original_gain is not None:
         project.mix.original_gain_db = args.original_gain
     if args.effects_gain is not None:
         project.mix.effects_gain_db = args.effects_gain
-    write_outputs(project, wav=args.wav, mp4=args.mp4, stems=args.stems, otio=args.otio,
-                  project_path=args.project)
+    if args.mp4 and not project.video:
+        raise BadInputError(project_path, "the project has no video to mix into")
+
+    def path(value: str | None) -> Path | None:
+        return Path(value) if value else None
+
+    request = DeliveryRequest(
+        wav=path(args.wav), mp4=path(args.mp4), stems=path(args.stems), clips=path(args.clips),
+        timelines={fmt: Path(getattr(args, fmt)) for fmt in _TIMELINE_OPTIONS if getattr(args, fmt)},
+        loudness_target=args.loudness, true_peak=args.true_peak, handles=args.handles,
+        report=not args.no_report)
+    result = deliver(project, request)
+    for what, out, note in result.outputs:
+        print(f"{what}: {out}" + (f" ({note})" if note else ""), file=sys.stderr)
+    for line in result.summary_lines():
+        print(line, file=sys.stderr)
     return EXIT_OK
 
 
@@ -427,14 +528,16 @@ def cmd_model(args: argparse.Namespace) -> int:
         out = download_preset(args.name, args.out, confirmed=True)
         print(f"preset: {out}", file=sys.stderr)
     elif args.model_command == "list":
-        from sfxstudio.ml.create import find_bundles
+        from sfxstudio.ml.registry import list_models
 
         for folder in args.folders:
             if not Path(folder).is_dir():
                 raise BadInputError(folder, "model folder not found" if not Path(folder).exists()
                                     else "is not a folder")
-        for path, meta in find_bundles([Path(f) for f in args.folders]):
-            print(f"{path}\t{meta.get('name', '')}\t{len(meta.get('classes', []))} classes")
+        # The window's list: the built-in recogniser, models/, then the folders named here.
+        for entry in list_models(args.folders):
+            state = "" if entry.built else ", built on first use"
+            print(f"{entry.folder}\t{entry.name}\t{len(entry.classes)} classes\t{entry.kind}{state}")
     else:
         raise BadInputError(None, "usage: sfxstudio model create|imagenet|zeroshot|download-preset|list ...")
     return EXIT_OK

@@ -97,3 +97,44 @@ def test_export_from_project_keeps_earlier_export_on_failure(tmp_path, make_vide
     code = main(["export", str(proj), "--wav", str(tmp_path / "missing_dir" / "fx.wav")])
     assert code == 2 and "missing_dir" in capsys.readouterr().err
     assert wav.read_bytes() == before
+
+
+def test_analyze_layered_records_sounds_motion_and_params(tmp_path, make_video, color_bundle, library,
+                                                          capsys):
+    video = make_video(colors=_storyboard(), fps=FPS)
+    proj = tmp_path / "layered.sfxproj"
+    stems = tmp_path / "stems"
+    code = main(["analyze", str(video), "--model", str(color_bundle.path), "--layers", "--smoothing", "hmm",
+                 "--stickiness", "0.2", "--class-threshold", "fire=0.4", "--class-threshold", "river=0.6",
+                 "--library", str(library), "--project", str(proj), "--quiet"])
+    assert code == 0, capsys.readouterr().err
+    project = load_project(proj)
+    p = project.params
+    assert (p.mode, p.smoothing, p.stickiness, p.class_thresholds) == ("layered", "hmm", 0.2,
+                                                                       {"fire": 0.4, "river": 0.6})
+    found = [(s.class_name, round(s.start, 2), round(s.end, 2)) for s in project.segments]
+    assert found == [("fire", 2.0, 5.0), ("river", 7.0, 9.0)]
+    # the project says what plays, and the analysis kept the motion of its own decode pass
+    assert [s.variation for s in project.segments] == ["fire/crackle.wav", "river/flow.flac"]
+    motion = project.analysis.motion
+    assert motion is not None and motion.shape == (100, 2)
+    cuts = np.flatnonzero(motion[:, 0] > 0.1)
+    assert cuts.tolist() == [20, 50, 70, 90]  # the colour changes, nothing else moves
+    assert main(["export", str(proj), "--stems", str(stems)]) == 0
+    assert sorted(f.name for f in stems.iterdir()) == ["fire.wav", "river.wav"]
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--smoothing", "hmm"], "--layers"),
+    (["--layers", "--class-threshold", "fire"], "CLASS=THRESHOLD"),
+    (["--layers", "--class-threshold", "fire=1.5"], "threshold of fire"),
+    (["--layers", "--stickiness", "1"], "stickiness"),
+])
+def test_bad_layered_options_exit_2_with_one_line(tmp_path, make_video, args, words, capsys):
+    video = make_video(seconds=1.0)
+    try:  # argparse's own errors exit (2) from parse_args; ours return 2
+        code = main(["analyze", str(video), "--model", str(tmp_path / "none"), *args])
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and words in err[0]
