@@ -8,6 +8,8 @@ frame (1/25 s without analysis).
 
 Look: automatic = translucent fill with a dashed outline; manual = solid fill with a bright
 outline; mute (a deleted automatic effect) = hatched grey; the selection has a white outline.
+A block at least NAME_MIN_PX wide shows the name of the sound file it plays, in screen pixels
+(the view is scaled and flipped, so the text is drawn with the painter's transform undone).
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import PurePosixPath
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QKeyEvent, QPainter, QPen
+from PySide6.QtGui import QBrush, QColor, QFontMetrics, QKeyEvent, QPainter, QPen
 from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
 
 from sfxstudio.core.classes import OTHERWISE
@@ -39,6 +42,16 @@ from sfxstudio.gui.timeline import LABEL_WIDTH, TimeAxis, cache_axes
 LANE_PX = 22  # minimum height of a lane on screen (lanes grow with the splitter)
 BLOCK_TOP, BLOCK_BOTTOM = 0.12, 0.88  # of a lane, leaves a gap between lanes
 EDGE_PX = 6  # how close to an edge (in pixels) grabs it for trimming
+NAME_MIN_PX = 48  # a block this wide on screen shows its sound's name
+MAX_NAMES = 300  # names drawn per paint at most (a zoomed-out view of thousands shows none)
+_NAME_PEN = QPen(QColor("#f4f4f4"))
+
+
+def sound_name(segment: Segment) -> str:
+    """What a block says: its sound file's name without folder and extension ("" for none)."""
+    if not segment.variation or segment.origin == "mute":
+        return ""
+    return PurePosixPath(segment.variation.replace("\\", "/")).stem
 
 
 def _cosmetic(pen: QPen) -> QPen:
@@ -86,6 +99,7 @@ class LaneCanvas(pg.GraphicsObject):
         self._max_len: list[float] = []
         self._extent = 10.0
         self.drag: _Drag | None = None
+        self.names_drawn: list[tuple[int, str]] = []  # (segment id, text) of the last paint
         self.setAcceptHoverEvents(True)
 
     # -- data --------------------------------------------------------------------------------
@@ -149,8 +163,10 @@ class LaneCanvas(pg.GraphicsObject):
         # Group rectangles by look and draw each group with one drawRects call: thousands of
         # blocks cost a few ms instead of one pen/brush switch per block.
         groups: dict[tuple[str, str], list[QRectF]] = {}
+        named: list[tuple[Segment, QRectF]] = []
         sel_rect: QRectF | None = None
         h = BLOCK_BOTTOM - BLOCK_TOP
+        px = self.pixelWidth() or 0.0
         for lane, segs in enumerate(self._by_lane):
             starts = self._starts[lane]
             lo = bisect.bisect_left(starts, x0 - self._max_len[lane])
@@ -160,6 +176,8 @@ class LaneCanvas(pg.GraphicsObject):
                     continue
                 rect = QRectF(s.start, lane + BLOCK_TOP, s.end - s.start, h)
                 groups.setdefault((s.class_name, s.origin), []).append(rect)
+                if px > 0 and s.variation and (s.end - s.start) >= NAME_MIN_PX * px:
+                    named.append((s, rect))
                 if s.id == selected:
                     sel_rect = rect
         # Mutes first: a mute under a manual effect (an automatic effect the editor took
@@ -176,10 +194,31 @@ class LaneCanvas(pg.GraphicsObject):
             painter.setBrush(brush)
             sel_rect = QRectF(drag.start, drag.lane + BLOCK_TOP, drag.end - drag.start, h)
             painter.drawRect(sel_rect)
+        self._paint_names(painter, named if len(named) <= MAX_NAMES else [])
         if sel_rect is not None:
             painter.setPen(_SELECTED_PEN)
             painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawRect(sel_rect)
+
+    def _paint_names(self, painter: QPainter, named: list[tuple[Segment, QRectF]]) -> None:
+        """Each block's sound name, left-aligned inside it, elided to fit, in screen pixels."""
+        self.names_drawn = []
+        if not named:
+            return
+        transform = painter.transform()
+        painter.save()
+        painter.resetTransform()
+        painter.setPen(_NAME_PEN)
+        metrics = QFontMetrics(painter.font())
+        for s, rect in named:
+            box = transform.mapRect(rect).adjusted(4, 0, -4, 0)
+            if box.height() < metrics.height() - 2 or box.width() < 8:
+                continue
+            text = metrics.elidedText(sound_name(s), Qt.TextElideMode.ElideRight, int(box.width()))
+            if text:
+                painter.drawText(box, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), text)
+                self.names_drawn.append((s.id, text))
+        painter.restore()
 
     # -- mouse -------------------------------------------------------------------------------
     def hoverEvent(self, ev) -> None:  # type: ignore[no-untyped-def]

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 
-from sfxstudio.core.commands import EditSegment, SetParams
+from sfxstudio.core.commands import AddSegment, EditSegment, SetParams
 from sfxstudio.core.project import AnalysisParams, Project
 from sfxstudio.core.segments import Segment
 from sfxstudio.gui.document_model import DocumentModel, make_document
@@ -299,3 +299,26 @@ def test_linked_lanes_follow_a_streaming_timeline_past_the_old_duration(qtbot):
     x0, x1 = timeline.view_box().viewRange()[0]
     assert x1 > 29.0
     assert lanes.view_box().viewRange()[0] == pytest.approx([x0, x1])
+
+
+def test_blocks_show_their_sound_name_when_wide_enough(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from sfxstudio.gui.lanes import sound_name
+
+    model = make_model(k=0.5)
+    seg = Segment("fire", 2.0, 3.2, origin="manual", variation="fire/02_campfire_crackle.ogg")
+    model.push(AddSegment(seg))
+    widget = EffectLanes(model)
+    qtbot.addWidget(widget)
+    widget.resize(1000, 400)
+    widget.show()
+    qtbot.waitExposed(widget)
+    canvas = widget.canvas
+    widget.plot.getViewBox().setXRange(0, 4, padding=0)  # 1.2 s of 4 on ~900 px: wide
+    widget.grab()
+    drawn = dict(canvas.names_drawn)
+    assert drawn.get(seg.id) == "02_campfire_crackle"
+    widget.plot.getViewBox().setXRange(0, 30, padding=0)  # 1.2 s of 30: too narrow for a name
+    widget.grab()
+    assert seg.id not in dict(canvas.names_drawn)
+    assert sound_name(Segment("fire", 0.0, 1.0, origin="mute", variation="fire/a.ogg")) == ""
+    assert sound_name(Segment("fire", 0.0, 1.0, variation=None)) == ""
