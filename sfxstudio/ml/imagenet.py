@@ -45,21 +45,21 @@ from typing import Any
 
 import numpy as np
 
+from sfxstudio.core import validate
 from sfxstudio.core.classes import OTHERWISE, default_classes
 from sfxstudio.core.errors import BadInputError, ExportError
 from sfxstudio.core.paths import RESOURCES
-from sfxstudio.ml.bundle import (
+from sfxstudio.ml.bundle import ModelBundle, model_io_shapes, traced_forward
+from sfxstudio.ml.bundle_file import (
     BUNDLE_JSON,
     FORMAT,
     MAX_EMBEDDING,
     VERSION,
-    ModelBundle,
-    model_io_shapes,
     one_line,
     read_bundle_json,
-    traced_forward,
     write_bundle_folder,
 )
+from sfxstudio.ml.kinds import BundleKind
 
 KIND = "imagenet_mapped"
 MAP_FORMAT = "sfxstudio-imagenet-map"
@@ -524,11 +524,23 @@ def check_imagenet_meta(folder: str | Path, meta: dict[str, Any]) -> None:
     parse_map(meta["mapping"], where)
 
 
+def _check_meta(meta: dict[str, Any], where: Path | str) -> None:
+    """bundle.json's "mapping" (called by bundle_file.validate_meta for this kind)."""
+    validate.obj(meta.get("mapping"), "mapping")
+    parse_map(meta["mapping"], where)
+
+
+def _load(folder: Path, meta: dict[str, Any], runtime: str) -> ModelBundle:
+    check_imagenet_meta(folder, meta)  # the table is checked before the (large) model is loaded
+    return ImagenetMappedBundle.load_graph(folder, meta, runtime)
+
+
+IMAGENET_KIND = BundleKind(KIND, load=_load, check_meta=_check_meta)
+
+
 def load_imagenet_bundle(folder: str | Path, meta: dict[str, Any],
                          runtime: str | None = None) -> ImagenetMappedBundle:
     """Load a folder whose bundle.json says kind == "imagenet_mapped" (meta already read)."""
-    from sfxstudio.ml.bundle import ModelBundle
-
     check_imagenet_meta(folder, meta)
     bundle = ModelBundle.load(folder, runtime=runtime)
     if not isinstance(bundle, ImagenetMappedBundle):

@@ -173,17 +173,16 @@ def discard(key: str) -> None:
 
 def cached_for_folder(folder: str | Path) -> bool:
     """Whether a bundle folder's model already has a cached conversion (False when unreadable)."""
-    from sfxstudio.ml.bundle import read_bundle_json
+    from sfxstudio.ml import kinds
+    from sfxstudio.ml.bundle_file import MODEL_FILE, read_bundle_json
 
     folder = Path(folder)
     try:
         meta = read_bundle_json(folder)
-        if meta.get("kind") == "zeroshot":  # the image graph comes from the preset, not model.keras
-            from sfxstudio.ml import zeroshot
-
-            preset = zeroshot.inspect_preset(zeroshot.resolve_preset(folder, str(meta["preset"])))
-            return find_compiled(zeroshot.image_graph_key(preset)) is not None
-        return find_compiled(compiled_key(folder / "model.keras", meta)) is not None
+        key_of = kinds.get(meta.get("kind", "keras")).compiled_key
+        # zeroshot: the image graph comes from the preset, not from model.keras
+        key = key_of(folder, meta) if key_of is not None else compiled_key(folder / MODEL_FILE, meta)
+        return find_compiled(key) is not None
     except (OSError, ValueError, SfxError):
         return False
 

@@ -22,9 +22,10 @@ import numpy as np
 import pytest
 
 from sfxstudio.core.errors import BadInputError
-from sfxstudio.ml import bundle as bundle_mod
+from sfxstudio.ml import bundle_file, keras_file
 from sfxstudio.ml.bundle import ModelBundle, read_bundle_json, validate_meta
-from sfxstudio.ml.create import find_bundles, read_class_names
+from sfxstudio.ml.create import read_class_names
+from sfxstudio.ml.registry import list_models
 from tests.fixtures.models import make_bundle
 
 CLASSES = ["fire", "river", "otherwise"]
@@ -238,8 +239,8 @@ def test_a_valid_bundle_json_passes_and_keeps_its_values(good: Path) -> None:
 
 def test_oversized_bundle_json_is_refused_without_reading_it(copy: Path) -> None:
     with open(copy / "bundle.json", "r+b") as f:  # sparse: 17 MiB on paper, nothing on disk
-        f.truncate(bundle_mod.MAX_BUNDLE_JSON_BYTES + 1)
-    _refused(copy, copy / "bundle.json", str(bundle_mod.MAX_BUNDLE_JSON_BYTES + 1), "at most")
+        f.truncate(bundle_file.MAX_BUNDLE_JSON_BYTES + 1)
+    _refused(copy, copy / "bundle.json", str(bundle_file.MAX_BUNDLE_JSON_BYTES + 1), "at most")
 
 
 def test_folder_problems_are_named(good: Path, tmp_path: Path) -> None:
@@ -435,9 +436,9 @@ def test_model_archive_larger_than_the_limit_is_refused_before_keras(
     copy: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     size = sum(i.file_size for i in zipfile.ZipFile(copy / "model.keras").infolist())
-    monkeypatch.setattr(bundle_mod, "MAX_MODEL_UNPACKED_BYTES", size - 1)
+    monkeypatch.setattr(keras_file, "MAX_MODEL_UNPACKED_BYTES", size - 1)
     _refused(copy, copy / "model.keras", f"unpacks to {size} bytes")
-    monkeypatch.setattr(bundle_mod, "MAX_MODEL_UNPACKED_BYTES", size)
+    monkeypatch.setattr(keras_file, "MAX_MODEL_UNPACKED_BYTES", size)
     assert ModelBundle.load(copy, runtime="tf").class_names == CLASSES
 
 
@@ -472,7 +473,7 @@ def test_a_good_copy_of_the_fixture_loads_and_predicts(copy: Path) -> None:
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
 
 
-# --- find_bundles (model list) and class lists ---------------------------------------------------
+# --- the model list and class lists ---------------------------------------------------
 
 
 def test_model_list_warns_about_bad_bundles_and_lists_the_good(good: Path, tmp_path: Path) -> None:
@@ -484,13 +485,13 @@ def test_model_list_warns_about_bad_bundles_and_lists_the_good(good: Path, tmp_p
     _write_meta(root / "bad", _meta(root / "bad") | {"input_size": [32, "x"]})
     (root / "not_a_bundle").mkdir()  # no bundle.json: not a bundle, nothing to say
     with collect_warnings() as lines:
-        found = find_bundles([root])
-    assert [p.name for p, _ in found] == ["ok"]
+        found = list_models([root], builtin=False, beside_program=False)
+    assert [e.folder.name for e in found] == ["ok"]
     assert len(lines) == 1 and lines[0].startswith(f"{root / 'bad' / 'bundle.json'}: input_size height")
     set_strict(True)
     try:
         with pytest.raises(BadInputError, match="input_size height"):
-            find_bundles([root])
+            list_models([root], builtin=False, beside_program=False)
     finally:
         set_strict(False)
 
