@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from sfxstudio.core import validate
 from sfxstudio.core.classes import OTHERWISE, default_classes, load_classes
-from sfxstudio.core.errors import BadInputError, warn
+from sfxstudio.core.errors import BadInputError
 
 MAX_CLASS_FILE_BYTES = 1 << 20
 
@@ -75,28 +73,3 @@ def create_bundle(backbone: str, out: str | Path, weights: str = "none", classes
                     "its predictions mean nothing yet.",
         training={"note": "untrained (sfxstudio model create)"},
     )
-
-
-def find_bundles(folders: Iterable[Path] = ()) -> list[tuple[Path, dict[str, Any]]]:
-    """(folder, bundle.json) for every bundle directly inside the folders (default: models/).
-
-    A folder with a bundle.json that does not validate is reported as a warning line naming
-    the file (an error with --strict) and left out.
-    """
-    from sfxstudio.core.paths import MODELS
-    from sfxstudio.ml.bundle import BUNDLE_JSON, read_bundle_json
-
-    out = []
-    for folder in list(folders) or [MODELS]:
-        folder = Path(folder)
-        candidates = [folder] if (folder / BUNDLE_JSON).exists() else sorted(folder.glob("*/"))
-        for c in candidates:
-            if not (c / BUNDLE_JSON).exists():
-                continue
-            try:
-                meta = read_bundle_json(c)
-            except BadInputError as exc:
-                warn(exc.path, f"{exc.problem}; not listed")
-                continue
-            out.append((c, meta))
-    return out
