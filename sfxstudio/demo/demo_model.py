@@ -17,7 +17,6 @@ The model recognises the demo's drawn scenes only; on real footage its output me
 
 from __future__ import annotations
 
-import json
 import math
 import tempfile
 import time
@@ -28,7 +27,6 @@ from typing import Any
 import cv2
 import numpy as np
 
-from sfxstudio.core.atomic import atomic_write_text
 from sfxstudio.core.classes import OTHERWISE, default_classes
 from sfxstudio.demo.events import event_f1, load_truth, segment_f1
 from sfxstudio.demo.scenes import CLASSES, render_frame_samples
@@ -211,11 +209,11 @@ def _all_layers(model: Any) -> list[Any]:
 
 def _record(out_dir: Path, facts: dict[str, Any]) -> None:
     """Merge facts into bundle.json's `training` block (atomic rewrite)."""
-    meta_path = out_dir / "bundle.json"
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    from sfxstudio.ml.bundle_file import read_bundle_json, write_bundle_json
+
+    meta = read_bundle_json(out_dir)
     meta["training"] = meta.get("training", {}) | facts
-    atomic_write_text(meta_path, json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
-    meta_path.chmod(0o644)  # temporary files are created private; a bundle is an ordinary file
+    write_bundle_json(out_dir, meta)
 
 
 def build_demo_model(
