@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from sfxstudio.core.classes import OTHERWISE, SoundAttributes, read_prompts
-from sfxstudio.core.commands import Command, SetClassAttributes, SetClassVariations
+from sfxstudio.core.commands import Command, SetClassAttributes, SetClassVariations, SetParams
 from sfxstudio.core.document import Document
 from sfxstudio.core.errors import SfxError
 from sfxstudio.core.project import AnalysisCache
@@ -217,6 +217,21 @@ class ClassPanel(QWidget):
         self.gain = self._spin(-MAX_GAIN_DB, MAX_GAIN_DB, 0.5, " dB", "gain_db", "gain")
         self.fade_in = self._spin(0.0, 10.0, 0.05, " s", "fade_in", "fade in")
         self.fade_out = self._spin(0.0, 10.0, 0.05, " s", "fade_out", "fade out")
+        self.auto_pan = QCheckBox("Pan with the motion")
+        self.auto_pan.setToolTip("The effect sits left or right where the picture moves (equal-power "
+                                 "pan, in the mix and the stems); off keeps it centred")
+        self.auto_pan.toggled.connect(lambda on: self._set_attr("auto_pan", bool(on), "auto pan"))
+        # Per-class threshold (layered mode decides each class on its own threshold).
+        self.own_threshold = QCheckBox("Own threshold")
+        self.own_threshold.setToolTip("Layered mode: decide this class on its own threshold instead "
+                                      "of the global one")
+        self.own_threshold.toggled.connect(self._on_own_threshold)
+        self.class_threshold = QDoubleSpinBox()
+        self.class_threshold.setRange(0.0, 1.0)
+        self.class_threshold.setSingleStep(0.01)
+        self.class_threshold.setDecimals(2)
+        self.class_threshold.setKeyboardTracking(False)
+        self.class_threshold.valueChanged.connect(lambda v: self._set_class_threshold(round(float(v), 6)))
 
         self.prompts = QPlainTextEdit()
         self.prompts.setObjectName("classPrompts")
@@ -250,6 +265,11 @@ class ClassPanel(QWidget):
         form.addRow("Gain", self.gain)
         form.addRow("Fade in", self.fade_in)
         form.addRow("Fade out", self.fade_out)
+        form.addRow(self.auto_pan)
+        threshold_row = QHBoxLayout()
+        threshold_row.addWidget(self.own_threshold)
+        threshold_row.addWidget(self.class_threshold, 1)
+        form.addRow("Threshold", threshold_row)
         form.addRow("Descriptions", self.prompts)
         form.addRow(self.apply_prompts_btn)
         form.addRow(self.prompts_note)
@@ -273,6 +293,7 @@ class ClassPanel(QWidget):
         layout.addWidget(split)
 
         model.classesChanged.connect(self.refresh)
+        model.paramsChanged.connect(self.refresh)
         model.analysisChanged.connect(self._rebuild_list)
         model.projectChanged.connect(self._rebuild_list)
         self._rebuild_list()
@@ -354,7 +375,7 @@ class ClassPanel(QWidget):
             return
         attrs = self.attributes(name)
         widgets = (self.enabled, self.mode, self.interval, self.gain, self.fade_in, self.fade_out,
-                   self.variations)
+                   self.variations, self.auto_pan, self.own_threshold, self.class_threshold)
         blockers = [QSignalBlocker(w) for w in widgets]
         self.title.setText(display_name(name))
         self.enabled.setChecked(attrs.enabled)
@@ -364,6 +385,14 @@ class ClassPanel(QWidget):
         self.gain.setValue(attrs.gain_db)
         self.fade_in.setValue(attrs.fade_in)
         self.fade_out.setValue(attrs.fade_out)
+        self.auto_pan.setChecked(attrs.auto_pan)
+        params = self.model.document.params
+        own = params.class_thresholds.get(name)
+        self.own_threshold.setChecked(own is not None)
+        self.class_threshold.setValue(params.threshold if own is None else own)
+        layered = params.mode == "layered"
+        self.own_threshold.setEnabled(layered)
+        self.class_threshold.setEnabled(layered and own is not None)
         row = self.variations.currentRow()
         self.variations.clear()
         for path in self.variation_list(name):
@@ -511,6 +540,27 @@ class ClassPanel(QWidget):
             self.refresh()
             return
         self.model.push(SetClassAttributes(name, new, f"Set {display_name(name).lower()} {label}"))
+
+    def _on_own_threshold(self, on: bool) -> None:
+        name = self._current
+        if name is None:
+            return
+        params = self.model.document.params
+        if on:
+            self._set_class_threshold(params.class_thresholds.get(name, params.threshold))
+        elif name in params.class_thresholds:
+            rest = {c: t for c, t in params.class_thresholds.items() if c != name}
+            self.model.push(SetParams(class_thresholds=rest))
+
+    def _set_class_threshold(self, value: float) -> None:
+        """The current class's own threshold (one undoable SetParams; the others' stay)."""
+        name = self._current
+        if name is None:
+            return
+        current = self.model.document.params.class_thresholds
+        if current.get(name) == value:
+            return
+        self.model.push(SetParams(class_thresholds={**current, name: value}))
 
     def set_variations(self, paths: list[str], label: str) -> None:
         name = self._current

@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
+from sfxstudio.core.commands import SetParams
 from sfxstudio.core.segments import Segment
 from sfxstudio.gui.class_panel import ClassPanel
 from sfxstudio.gui.document_model import DocumentModel, make_document
@@ -293,3 +294,39 @@ def test_inspector_reroll_says_when_no_other_file_fits(qtbot) -> None:  # type: 
     inspector.reroll.click()
     assert "No other sound of Fire" in inspector.error.text()
     assert model.undo_stack.count() == steps
+
+
+def test_auto_pan_switch_per_class_is_undoable(panel: ClassPanel) -> None:
+    model, doc = panel.model, panel.model.document
+    assert panel.auto_pan.isChecked()  # on by default
+    panel.auto_pan.setChecked(False)
+    assert doc.project.class_attributes["river"].auto_pan is False
+    assert model.undo_stack.undoText() == "Set river auto pan"
+    model.undo_stack.undo()
+    assert "river" not in doc.project.class_attributes and panel.auto_pan.isChecked()
+
+
+def test_class_threshold_in_layered_mode(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from tests.gui.test_params_bar import overlap_model
+
+    model = overlap_model()  # fire 0.46 and cars 0.44 from 10 to 20 s, threshold 0.4
+    widget = ClassPanel(model, lambda: FakeLibrary(tmp_path))
+    qtbot.addWidget(widget)
+    widget.select_class("cars")
+    assert not widget.own_threshold.isEnabled()  # single mode: one threshold for all
+    model.push(SetParams(mode="layered"))
+    assert widget.own_threshold.isEnabled() and not widget.class_threshold.isEnabled()
+    assert widget.class_threshold.value() == 0.4  # shows the global threshold it follows
+    classes = lambda: sorted({s.class_name for s in model.document.segments if s.origin == "auto"})
+    assert classes() == ["cars", "fire"]
+    steps = model.undo_stack.count()
+    widget.own_threshold.setChecked(True)
+    assert model.document.params.class_thresholds == {"cars": 0.4} and widget.class_threshold.isEnabled()
+    widget.class_threshold.setValue(0.45)  # above cars' 0.44: cars goes, fire stays
+    assert model.document.params.class_thresholds == {"cars": 0.45}
+    assert classes() == ["fire"]
+    assert model.undo_stack.count() == steps + 2
+    widget.own_threshold.setChecked(False)
+    assert model.document.params.class_thresholds == {} and classes() == ["cars", "fire"]
+    model.undo_stack.undo()
+    assert model.document.params.class_thresholds == {"cars": 0.45} and widget.class_threshold.value() == 0.45
