@@ -110,3 +110,20 @@ def test_shared_sounds_by_name_without_their_folders(shared_data):
         right += e.class_name == truth or (truth == "otherwise" and e.class_name is None)
     # 42 of 43 measured (audiomate_wavex... reads as 'wave'); a drop means a keyword regressed.
     assert len(index.entries) == 43 and right >= 42
+
+
+def test_cli_library_import_writes_the_index_and_table(tmp_path, capsys):
+    from sfxstudio.cli import main
+
+    lib = tmp_path / "my sounds"
+    (lib / "sub").mkdir(parents=True)
+    (lib / "VEHCar_Pass By_JD_1.wav").write_bytes(b"\0")
+    (lib / "sub" / "mystery.wav").write_bytes(b"\0")
+    assert main(["library", "import", str(lib), "--out", str(tmp_path / "idx.json")]) == 0
+    out, err = capsys.readouterr()
+    assert out.split() == ["cars", "1"] and "unassigned: sub/mystery.wav" in err
+    assert (tmp_path / "idx.csv").is_file() and not (lib / "sfxstudio-index.json").exists()
+    # indexed in place: nothing copied into or written to the folder
+    assert sorted(p.name for p in lib.rglob("*")) == ["VEHCar_Pass By_JD_1.wav", "mystery.wav", "sub"]
+    assert main(["library", "import", str(tmp_path / "nowhere")]) == 2
+    assert "nowhere: is not a folder of sounds" in capsys.readouterr().err
