@@ -213,6 +213,16 @@ def build_parser() -> argparse.ArgumentParser:
     te.add_argument("--base", required=True, help="the model bundle to start from")
     te.add_argument("--out", required=True)
 
+    lb = sub.add_parser("library", help="the editor's own sound library")
+    lsub = lb.add_subparsers(dest="library_command", parser_class=_Parser)
+    li = lsub.add_parser("import", parents=[common],
+                         help="index a folder of sounds in place (UCS CatIDs, BWF descriptions, keywords)")
+    li.add_argument("folder")
+    li.add_argument("--out", metavar="FILE",
+                    help="the index (JSON; the reviewable table goes beside it as CSV); "
+                         "default: FOLDER/sfxstudio-index.json. An existing index is updated: "
+                         "unchanged files are not read again")
+
     m = sub.add_parser("model", help="model bundles")
     msub = m.add_subparsers(dest="model_command", parser_class=_Parser)
     mc = msub.add_parser("create", parents=[common], help="create an untrained bundle")
@@ -620,6 +630,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         set_strict(False)
         warnings_log.removeHandler(handler)
+
+
+def cmd_library(args: argparse.Namespace) -> int:
+    if args.library_command != "import":
+        raise BadInputError(None, "usage: sfxstudio library import FOLDER [--out FILE]")
+    from sfxstudio.media.library_index import DEFAULT_INDEX_NAME, build_index, write_index
+
+    folder = Path(args.folder)
+    if not folder.is_dir():
+        raise BadInputError(folder, "is not a folder of sounds")
+    out = Path(args.out) if args.out else folder / DEFAULT_INDEX_NAME
+    check_outputs({"--out": str(out), "--out (its table)": str(out.with_suffix(".csv"))}, [])
+    index = build_index(folder, previous=out)
+    json_path, table = write_index(index, out)
+    for cls, entries in sorted(index.by_class().items()):
+        print(f"{cls:16} {len(entries):5d}")
+    for e in index.unassigned():
+        print(f"unassigned: {e.file}", file=sys.stderr)
+    print(f"{len(index.assigned())} of {len(index.entries)} sounds assigned "
+          f"({index.reused} unchanged since the last import); index: {json_path}; table: {table}",
+          file=sys.stderr)
+    return EXIT_OK
+
+
+COMMANDS["library"] = cmd_library
 
 
 if __name__ == "__main__":
