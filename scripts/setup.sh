@@ -35,7 +35,7 @@ stamp=".venv/.sfxstudio-installed-$(sha1sum pyproject.toml | cut -c1-12)"
 if [ ! -f "$stamp" ]; then
   echo "setup: installing Python packages (first time: a few minutes)" >&2
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[dev]"
+  .venv/bin/python -m pip install -q -e ".[dev,ray]"
   # Optional: simpleaudio auditions sounds instantly; Qt Multimedia is the fallback.
   .venv/bin/python -m pip install -q "simpleaudio>=1.0.4" \
     || echo "setup: simpleaudio did not build; auditioning falls back to Qt Multimedia" >&2

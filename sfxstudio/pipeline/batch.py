@@ -1,0 +1,751 @@
+"""Batch: a whole media library in one command, resumable, on a local process pool or on Ray.
+
+    run_batch(inputs, out, settings, workers=None, ray=None) -> BatchSummary
+
+1. Videos are found (folders recursively, by suffix; the output folder and hidden files are
+   never inputs), each gets its own output folder `out/<name>/` (a unique name when two inputs
+   share a stem) and a content hash (sha256, streamed; reused from the manifest while the
+   file's size and modification time are unchanged, so a rerun does not read the library again).
+2. `out/manifest.jsonl` holds one line per finished video: path, content hash, parameters and
+   their key, status (ok | failed), duration, effects, seconds, error. A video whose latest
+   line is `ok` with the same content and parameters is skipped; anything else (never run,
+   failed, interrupted, changed) is done again. Lines are appended and fsynced one at a time
+   by this process only (workers hand their results back); a line torn by a kill is dropped
+   and the file rewritten atomically on the next run.
+3. The work runs on worker processes that load the model once each (a spawn-context process
+   pool here, Ray actors with `ray=`), every worker confined to its own share of the cores so
+   N workers never oversubscribe them. Outputs are written by the workers, atomically
+   (core.atomic), so an interrupted video leaves no half-written file under a final name.
+4. One bad file never stops the batch: its line says why, in one line. Cancelling (Ctrl+C or
+   `cancel()`) stops the workers; the finished lines stay, and a rerun continues.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from sfxstudio.core.errors import BadInputError, Cancelled, SfxError
+from sfxstudio.core.project import AnalysisParams
+
+MANIFEST = "manifest.jsonl"
+MANIFEST_VERSION = 1
+VIDEO_SUFFIXES = frozenset({
+    ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".m2v", ".ogv", ".ogg",
+    ".ts", ".mts", ".m2ts", ".mxf", ".wmv", ".flv", ".3gp", ".dv",
+})
+TIMELINES = ("otio", "fcp7xml", "fcpxml", "edl", "aaf")
+EXPORTS = ("wav", "mp4", "stems", "clips", *TIMELINES, "json", "project", "report")
+DEFAULT_EXPORTS = ("wav", "json", "project")
+_HASH_CHUNK = 1 << 20
+_PROGRESS_EVERY = 0.5  # seconds between a worker's progress messages
+
+ResultFn = Callable[[dict[str, Any]], None]
+CancelFn = Callable[[], bool]
+
+
+# --- settings and jobs ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BatchSettings:
+    """What every video of a batch is analysed and exported with (sent to each worker once)."""
+
+    model: str  # a bundle folder (the built-in name already resolved)
+    params: AnalysisParams
+    library: str | None = None  # sound library folder; None: the built-in sounds
+    exports: tuple[str, ...] = DEFAULT_EXPORTS
+    threads: int = 1  # CPU threads per worker (model and decoding)
+    runtime: str | None = None  # auto | tf | lite (None: $SFXSTUDIO_RUNTIME or auto)
+    device: str = "auto"
+    batch_size: int | None = None
+
+    def __post_init__(self) -> None:
+        unknown = [e for e in self.exports if e not in EXPORTS]
+        if unknown:
+            raise BadInputError(None, f"unknown export {unknown[0]!r}; choose from {', '.join(EXPORTS)}")
+        if self.threads < 1:
+            raise BadInputError(None, "threads per worker must be at least 1")
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Everything that changes a video's outputs; a rerun redoes a video when it differs."""
+        return {"params": self.params.to_json(), "model_id": model_fingerprint(self.model),
+                "library": self.library, "exports": sorted(set(self.exports))}
+
+
+def params_key(fingerprint: dict[str, Any]) -> str:
+    text = json.dumps(fingerprint, sort_keys=True, ensure_ascii=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def model_fingerprint(folder: str | Path) -> str:
+    """A bundle's identity: its bundle.json bytes and every file's name, size and mtime (a model
+    retrained into the same folder is a new model; hashing gigabytes of weights is not needed)."""
+    folder = Path(folder)
+    h = hashlib.sha256()
+    try:
+        h.update((folder / "bundle.json").read_bytes())
+        for p in sorted(folder.rglob("*")):
+            if p.is_file():
+                st = p.stat()
+                h.update(f"{p.relative_to(folder)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    except OSError as exc:
+        raise BadInputError(folder, f"cannot read the model bundle ({exc.strerror or exc})") from None
+    return h.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class VideoJob:
+    """One video of the batch, as handed to a worker (plain data: it crosses processes)."""
+
+    index: int
+    path: str  # absolute
+    name: str  # the output folder's name
+    out: str  # absolute output folder of this video
+    sha256: str
+    size: int
+    mtime_ns: int
+    frames: int = 0  # expected analysed frames (for the ETA); 0 when unknown
+
+
+@dataclass
+class BatchSummary:
+    records: list[dict[str, Any]] = field(default_factory=list)  # this run's records, input order
+    interrupted: bool = False
+    seconds: float = 0.0
+    manifest: Path | None = None
+
+    def count(self, status: str) -> int:
+        return sum(1 for r in self.records if r["status"] == status)
+
+    @property
+    def exit_status(self) -> int:
+        """0 every video ok (or skipped), 2 any failed, 130 interrupted."""
+        if self.interrupted:
+            return 130
+        return 2 if self.count("failed") else 0
+
+
+# --- finding videos ------------------------------------------------------------------------
+
+
+def _is_video(path: Path) -> bool:
+    return path.suffix.lower() in VIDEO_SUFFIXES and not path.name.startswith(".")
+
+
+def find_videos(inputs: Sequence[str | Path],
+                exclude: str | Path | None = None) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """(videos, problems): videos in the order given (folders walked recursively, sorted), each
+    once; problems are inputs that are neither a video file nor a folder. Nothing under
+    `exclude` (the batch's output folder) is an input: a rerun must not analyse its exports."""
+    excluded = Path(exclude).resolve() if exclude is not None else None
+    seen: set[Path] = set()
+    videos: list[Path] = []
+    problems: list[tuple[Path, str]] = []
+
+    def add(p: Path) -> None:
+        r = p.resolve()
+        if r in seen or (excluded is not None and (r == excluded or excluded in r.parents)):
+            return
+        seen.add(r)
+        videos.append(r)
+
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    f = Path(root) / name
+                    if _is_video(f) and f.is_file():
+                        add(f)
+        elif path.is_file():
+            add(path)  # named explicitly: tried whatever its suffix (the worker says if it is not a video)
+        elif not path.exists():
+            problems.append((path, "not found"))
+        else:
+            problems.append((path, "is not a file or folder (a FIFO, socket or device)"))
+    return videos, problems
+
+
+def output_names(videos: Sequence[Path]) -> list[str]:
+    """A folder name per video: its stem, made unique with -2, -3... in input order."""
+    used: set[str] = set()
+    names = []
+    for v in videos:
+        base = v.stem.strip() or "video"
+        name, n = base, 1
+        while name.lower() in used:
+            n += 1
+            name = f"{base}-{n}"
+        used.add(name.lower())
+        names.append(name)
+    return names
+
+
+def file_sha256(path: str | Path) -> str:
+    """sha256 of a file, streamed in 1 MiB pieces (never the whole file in memory)."""
+    from sfxstudio.core.inputs import regular_file
+
+    regular_file(path, "video")
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            while chunk := fh.read(_HASH_CHUNK):
+                h.update(chunk)
+    except OSError as exc:
+        raise BadInputError(path, f"cannot read the video ({exc.strerror or exc})") from None
+    return h.hexdigest()
+
+
+# --- the manifest --------------------------------------------------------------------------
+
+
+class Manifest:
+    """out/manifest.jsonl: one JSON object per line, appended and fsynced one line at a time."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.latest: dict[str, dict[str, Any]] = {}  # video path -> its latest line
+        self.lines = 0
+        self._load()
+
+    def _load(self) -> None:
+        from sfxstudio.core.atomic import atomic_write_text
+        from sfxstudio.core.errors import warn
+
+        try:
+            data = self.path.read_bytes()
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise BadInputError(self.path, f"cannot read the manifest ({exc.strerror or exc})") from None
+        good: list[str] = []
+        bad = 0
+        pieces = data.split(b"\n")
+        torn = pieces[-1] != b""  # no final newline: a write cut short by a kill
+        for i, raw in enumerate(pieces):
+            if not raw.strip():
+                continue
+            try:
+                rec = json.loads(raw.decode("utf-8"))
+                if not isinstance(rec, dict) or not isinstance(rec.get("path"), str):
+                    raise ValueError("not a record")
+            except (ValueError, UnicodeDecodeError):
+                if not (torn and i == len(pieces) - 1):
+                    bad += 1
+                continue
+            good.append(raw.decode("utf-8"))
+            self.latest[rec["path"]] = rec
+        self.lines = len(good)
+        if torn or bad:
+            if bad:
+                warn(self.path, f"{bad} unreadable line(s) dropped")
+            # Rewritten whole and atomically: the next append must start on a line of its own.
+            atomic_write_text(self.path, "".join(line + "\n" for line in good))
+
+    def append(self, record: dict[str, Any]) -> None:
+        """One line, in one write(), flushed to disk before returning. Appending cannot go through
+        core.atomic's rename (that would rewrite the whole file per video); a kill mid-write
+        leaves at most a torn last line, which the next run drops (see _load)."""
+        from sfxstudio.core.errors import ExportError
+
+        line = json.dumps(record, ensure_ascii=False, allow_nan=False, default=str) + "\n"
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+            try:
+                os.write(fd, line.encode("utf-8"))
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise ExportError(self.path, f"cannot append to the manifest ({exc.strerror or exc})") from exc
+        self.latest[record["path"]] = record
+        self.lines += 1
+
+
+def read_manifest(path: str | Path) -> list[dict[str, Any]]:
+    """Every readable line of a manifest, in order (a torn last line is skipped)."""
+    out = []
+    with contextlib.suppress(FileNotFoundError):
+        for raw in Path(path).read_text("utf-8", errors="replace").splitlines():
+            with contextlib.suppress(ValueError):
+                rec = json.loads(raw)
+                if isinstance(rec, dict):
+                    out.append(rec)
+    return out
+
+
+# --- one video (runs inside a worker) ------------------------------------------------------
+
+
+def output_paths(job: VideoJob, exports: Iterable[str]) -> dict[str, Path]:
+    """Where each export of a video goes, inside its own folder, named after the video."""
+    from sfxstudio.media.timeline import TIMELINE_FORMATS
+
+    out, name = Path(job.out), job.name
+    table = {"wav": out / f"{name}.effects.wav", "mp4": out / f"{name}.sfx.mp4",
+             "stems": out / f"{name}.stems", "clips": out / f"{name}.clips",
+             "json": out / f"{name}.segments.json", "project": out / f"{name}.sfxproj"}
+    for fmt in TIMELINES:
+        table[fmt] = out / f"{name}{TIMELINE_FORMATS[fmt].suffix}"
+    return {e: table[e] for e in exports if e in table}
+
+
+class Worker:
+    """A loaded model and sound library; `run(job)` analyses and exports one video."""
+
+    def __init__(self, settings: BatchSettings) -> None:
+        from sfxstudio.media.library import SoundLibrary
+        from sfxstudio.ml import lite, tf_setup
+        from sfxstudio.ml.bundle import ModelBundle
+
+        self.settings = settings
+        on_gpu = False
+        if settings.device == "gpu" or tf_setup.maybe_gpu():
+            on_gpu = tf_setup.configure(device=settings.device)["device"] == "gpu"  # type: ignore[arg-type]
+        runtime = lite.resolve_runtime(settings.runtime, on_gpu=on_gpu)
+        self.bundle = ModelBundle.load(settings.model, runtime=runtime)
+        from sfxstudio.core.paths import SOUNDS
+
+        self.library = SoundLibrary.load(Path(settings.library) if settings.library else SOUNDS)
+        self.host = f"{socket.gethostname()}:{os.getpid()}"
+        # Import now what every video needs (seconds on a busy machine: scipy.signal for the
+        # loudness meter), so it overlaps the other workers' start rather than the first video.
+        import importlib
+
+        for module in ("sfxstudio.pipeline.delivery", "sfxstudio.media.export", "sfxstudio.media.render",
+                       "sfxstudio.core.project_io", "scipy.signal"):
+            with contextlib.suppress(ImportError):
+                importlib.import_module(module)
+
+    def run(self, job: VideoJob, cancel: CancelFn | None = None,
+            progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+        """The video's manifest record (status ok or failed). Cancelled propagates."""
+        started = time.monotonic()
+        rec: dict[str, Any] = {"status": "failed", "duration": None, "frames": 0, "effects": 0,
+                               "outputs": [], "warnings": [], "error": None, "worker": self.host}
+        try:
+            rec.update(self._run(job, cancel, progress))
+            rec["status"] = "ok"
+        except Cancelled:
+            raise
+        except (SfxError, OSError) as exc:
+            # The video's own problem without its path (the record names it); any other file named.
+            same = isinstance(exc, BadInputError) and exc.path and Path(exc.path).absolute() == Path(job.path)
+            rec["error"] = _one_line(exc.problem if same and isinstance(exc, BadInputError) else exc)
+        except MemoryError:
+            rec["error"] = "out of memory while analysing this video"
+        except Exception as exc:  # one bad file never stops the batch: say what, in one line
+            rec["error"] = f"internal error ({type(exc).__name__}: {_one_line(exc, 300)})"
+        rec["seconds"] = round(time.monotonic() - started, 3)
+        return rec
+
+    def _run(self, job: VideoJob, cancel: CancelFn | None,
+             progress: Callable[[int], None] | None) -> dict[str, Any]:
+        from sfxstudio import pipeline
+        from sfxstudio.core.atomic import atomic_write_json
+        from sfxstudio.core.errors import collect_warnings
+        from sfxstudio.core.project import Project
+        from sfxstudio.core.project_io import save_project
+
+        s = self.settings
+        opts = pipeline.AnalyzeOptions(batch_size=s.batch_size, device=s.device, runtime=s.runtime)
+        cache = None
+        last = 0.0
+        with collect_warnings() as warnings:
+            for p in pipeline.analyze(job.path, self.bundle, s.params, cancel=cancel, options=opts):
+                now = time.monotonic()
+                if progress is not None and p.total and (p.finished or now - last >= _PROGRESS_EVERY):
+                    progress(p.done)
+                    last = now
+                if p.finished:
+                    cache = p.result
+            assert cache is not None
+            project = Project(video=job.path, params=s.params, library=s.library, analysis=cache)
+            pipeline.resegment(project)
+            pipeline.record_sounds(project, self.library)
+            paths = output_paths(job, s.exports)
+            Path(job.out).mkdir(parents=True, exist_ok=True)
+            if cancel is not None and cancel():
+                raise Cancelled("batch cancelled")
+            if "json" in paths:
+                atomic_write_json(paths["json"], {
+                    "video": project.video, "params": project.params.to_json(),
+                    "segments": [seg.to_json() for seg in project.segments]})
+            media = {k: v for k, v in paths.items() if k not in ("json", "project")}
+            if media:
+                from sfxstudio.pipeline.delivery import DeliveryRequest, deliver
+
+                request = DeliveryRequest(
+                    wav=media.get("wav"), mp4=media.get("mp4"), stems=media.get("stems"),
+                    clips=media.get("clips"), timelines={f: media[f] for f in TIMELINES if f in media},
+                    report="report" in s.exports)
+                deliver(project, request, library=self.library, cancel=cancel)
+            if "project" in paths:
+                save_project(project, paths["project"])
+        effects = [seg for seg in project.segments if seg.origin != "mute"]
+        return {"duration": round(float(cache.duration), 6), "frames": int(cache.frames),
+                "effects": len(effects), "classes": sorted({seg.class_name for seg in effects}),
+                "outputs": [str(p) for p in paths.values()], "warnings": list(warnings)[:20]}
+
+
+def _one_line(text: object, limit: int = 1000) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def cap_threads(index: int, threads: int) -> list[int] | None:
+    """Confine this process to `threads` of the cores it may use, chosen by its worker index
+    (worker i gets cores i*threads...), so N workers share the machine without oversubscribing
+    it: TensorFlow, LiteRT and the decoder size their thread pools from the cores a process may
+    use (ml.tf_setup.cpu_count). Returns the cores, or None where affinity is not available."""
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) <= threads:
+        return cores
+    mine = [cores[(index * threads + j) % len(cores)] for j in range(threads)]
+    os.sched_setaffinity(0, mine)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    return mine
+
+
+# --- the local process pool ----------------------------------------------------------------
+
+
+class WorkerStartError(SfxError):
+    """A worker could not load the model or the library: no video can be done, the batch stops."""
+
+
+_worker: Worker | None = None
+_start_error: str | None = None
+_cancel_event: Any = None
+_events: Any = None
+
+
+def _init_pool_worker(settings: BatchSettings, counter: Any, load_lock: Any, cancel_event: Any,
+                      events: Any) -> None:
+    """Pool initializer: own cores, no Ctrl+C (the coordinator stops us), the model loaded once."""
+    global _worker, _cancel_event, _events, _start_error
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with counter.get_lock():
+        index = counter.value
+        counter.value += 1
+    cap_threads(index, settings.threads)
+    _cancel_event, _events = cancel_event, events
+    try:
+        from sfxstudio.ml import lite
+
+        if lite.cached_for_folder(settings.model):
+            _worker = Worker(settings)
+        else:
+            # The first worker converts the model for the CPU runtime and caches it; the others
+            # wait and load the cached conversion instead of converting it again at the same time.
+            with load_lock:
+                _worker = Worker(settings)
+    except Exception as exc:  # reported by the first job this worker is given
+        _start_error = _one_line(exc) if isinstance(exc, SfxError) else \
+            f"{type(exc).__name__}: {_one_line(exc, 300)}"
+
+
+def _pool_run(job: VideoJob) -> dict[str, Any]:
+    if _worker is None:
+        raise WorkerStartError(f"a worker could not load the model: {_start_error}")
+    events = _events
+    events.put(("start", job.index, 0))
+
+    def progress(done: int) -> None:
+        events.put(("frames", job.index, done))
+
+    return _worker.run(job, cancel=_cancel_event.is_set, progress=progress)
+
+
+def default_workers(threads: int = 1) -> int:
+    from sfxstudio.ml.tf_setup import cpu_count
+
+    return max(1, cpu_count() // max(1, threads))
+
+
+def _run_pool(jobs: list[VideoJob], settings: BatchSettings, workers: int, on_result: ResultFn,
+              on_frames: Callable[[int, int], None], cancel: CancelFn | None) -> bool:
+    """Run jobs on a spawn-context process pool; False when interrupted."""
+    import multiprocessing as mp
+    import queue
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    ctx = mp.get_context("spawn")
+    counter, load_lock, cancel_event, events = ctx.Value("i", 0), ctx.Lock(), ctx.Event(), ctx.Queue()
+    pending = list(jobs)
+    started: set[int] = set()
+    crashes: dict[int, int] = {}
+    interrupted = False
+
+    def drain() -> None:
+        while True:
+            try:
+                kind, idx, done = events.get_nowait()
+            except queue.Empty:
+                return
+            if kind == "start":
+                started.add(idx)
+            else:
+                on_frames(idx, done)
+
+    while pending and not interrupted:
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(pending)), mp_context=ctx,
+                                   initializer=_init_pool_worker,
+                                   initargs=(settings, counter, load_lock, cancel_event, events))
+        futures: dict[Future[dict[str, Any]], VideoJob] = {pool.submit(_pool_run, j): j for j in pending}
+        pending = []
+        broken = False
+        try:
+            while futures:
+                done, _ = wait(list(futures), timeout=0.25, return_when=FIRST_COMPLETED)
+                drain()
+                if cancel is not None and cancel():
+                    raise KeyboardInterrupt
+                for fut in done:
+                    job = futures.pop(fut)
+                    try:
+                        on_result({**asdict(job), **fut.result()})
+                    except BrokenProcessPool:
+                        broken = True
+                        if job.index in started:
+                            crashes[job.index] = crashes.get(job.index, 0) + 1
+                        if crashes.get(job.index, 0) >= 2:
+                            on_result({**asdict(job), "status": "failed", "error": "the worker "
+                                       "process died while analysing it (a crash or out of memory)"})
+                        else:
+                            pending.append(job)  # a worker died: the pool is redone for the rest
+                    except Cancelled:
+                        interrupted = True
+            pool.shutdown(wait=True)
+        except WorkerStartError:
+            cancel_event.set()
+            _stop_pool(pool, grace=0.0)
+            raise
+        except KeyboardInterrupt:
+            interrupted = True
+            cancel_event.set()  # running analyses stop at their next batch of frames
+            for fut in futures:
+                fut.cancel()
+            _stop_pool(pool, grace=5.0)
+        if broken:
+            started.clear()
+            pending.sort(key=lambda j: -j.frames)
+    drain()
+    return not interrupted
+
+
+def _stop_pool(pool: Any, grace: float) -> None:
+    """Stop a pool's workers: a grace period to leave cooperatively, then terminate them."""
+    procs = list(getattr(pool, "_processes", {}).values())
+    deadline = time.monotonic() + grace
+    for p in procs:
+        p.join(max(0.0, deadline - time.monotonic()))
+    for p in procs:
+        if p.is_alive():
+            p.terminate()
+    for p in procs:
+        p.join(2.0)
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+# --- the coordinator -----------------------------------------------------------------------
+
+
+class BatchProgress:
+    """A batch progress line on stderr: videos done, frames, rate and the whole batch's ETA."""
+
+    def __init__(self, total_frames: int, total_videos: int, stream: TextIO | None = None,
+                 quiet: bool = False) -> None:
+        from sfxstudio.pipeline.progress import ProgressBar
+
+        self.bar = ProgressBar("Batch", unit="frames", stream=stream)
+        self.quiet = quiet
+        self.total_frames = max(1, total_frames)
+        self.total_videos = total_videos
+        self.videos_done = 0
+        self.finished_frames = 0
+        self.running: dict[int, int] = {}
+        self.started = time.monotonic()
+
+    @property
+    def frames_done(self) -> int:
+        return self.finished_frames + sum(self.running.values())
+
+    def frames(self, index: int, done: int) -> None:
+        self.running[index] = done
+        self.show()
+
+    def finished(self, index: int, frames: int) -> None:
+        self.running.pop(index, None)
+        self.finished_frames += frames
+        self.videos_done += 1
+        self.show(force=True)
+
+    def eta(self) -> float | None:
+        el = time.monotonic() - self.started
+        done = self.frames_done
+        if done <= 0 or el <= 0:
+            return None
+        return max(0.0, (self.total_frames - done) / (done / el))
+
+    def show(self, force: bool = False) -> None:
+        if self.quiet:
+            return
+        el = time.monotonic() - self.started
+        done = min(self.frames_done, self.total_frames)
+        self.bar.label = f"Batch {self.videos_done}/{self.total_videos} videos"
+        self.bar.update(done, self.total_frames, done / el if el > 0 else 0.0, self.eta(), force=force)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def plan(inputs: Sequence[str | Path], out: Path, settings: BatchSettings, manifest: Manifest,
+         fingerprint: dict[str, Any]) -> tuple[list[VideoJob], list[dict[str, Any]], list[dict[str, Any]]]:
+    """(jobs to run, records of videos skipped as done, records of inputs failed before any work)."""
+    from sfxstudio.media.video import estimate_analysis_frames, probe
+
+    key = params_key(fingerprint)
+    videos, problems = find_videos(inputs, exclude=out)
+    failed = [_record(str(p.absolute()), problem, fingerprint, key) for p, problem in problems]
+    jobs: list[VideoJob] = []
+    skipped: list[dict[str, Any]] = []
+    for index, (video, name) in enumerate(zip(videos, output_names(videos), strict=True)):
+        path = str(video)
+        prev = manifest.latest.get(path)
+        try:
+            st = os.stat(video)
+            same_file = (prev is not None and prev.get("size") == st.st_size
+                         and prev.get("mtime_ns") == st.st_mtime_ns and prev.get("sha256"))
+            sha = str(prev["sha256"]) if same_file and prev is not None else file_sha256(video)
+        except (BadInputError, OSError) as exc:
+            failed.append(_record(path, _one_line(getattr(exc, "problem", None) or exc), fingerprint, key))
+            continue
+        if (prev is not None and prev.get("status") == "ok" and prev.get("sha256") == sha
+                and prev.get("params_key") == key and Path(str(prev.get("out", ""))).is_dir()):
+            skipped.append({**prev, "status": "skipped"})
+            continue
+        job_out = str(prev["out"]) if prev is not None and prev.get("out") else str(out / name)
+        frames = 0
+        with contextlib.suppress(SfxError, OSError, ValueError):
+            frames = int(estimate_analysis_frames(probe(video), settings.params.analysis_fps))
+        jobs.append(VideoJob(index, path, Path(job_out).name, job_out, sha, st.st_size, st.st_mtime_ns,
+                             frames))
+    return jobs, skipped, failed
+
+
+def _record(path: str, error: str, fingerprint: dict[str, Any], key: str) -> dict[str, Any]:
+    return {"path": path, "status": "failed", "error": error, "sha256": None, "params": fingerprint,
+            "params_key": key, "duration": None, "effects": 0, "seconds": 0.0}
+
+
+def run_batch(
+    inputs: Sequence[str | Path],
+    out: str | Path,
+    settings: BatchSettings,
+    workers: int | None = None,
+    ray: str | None = None,
+    cancel: CancelFn | None = None,
+    stream: TextIO | None = None,
+    quiet: bool = False,
+) -> BatchSummary:
+    """Analyse and export every video of `inputs` into `out`; see the module's docstring.
+
+    ray: None (a local process pool), "local" (a local Ray instance with `workers` CPUs) or a
+    Ray cluster address. Per-video problems become failed records, never exceptions; a bad
+    output folder, model or library is a BadInputError before any work starts."""
+    started = time.monotonic()
+    stream = stream or sys.stderr
+    out = Path(out).absolute()
+    if out.exists() and not out.is_dir():
+        raise BadInputError(out, "the batch output is not a folder")
+    out.mkdir(parents=True, exist_ok=True)
+    manifest = Manifest(out / MANIFEST)
+    fingerprint = settings.fingerprint()
+    key = params_key(fingerprint)
+    jobs, skipped, failed = plan(inputs, out, settings, manifest, fingerprint)
+    summary = BatchSummary(manifest=manifest.path)
+    by_index: dict[int, dict[str, Any]] = {}
+
+    def note(line: str) -> None:
+        if not quiet:
+            print(line, file=stream, flush=True)
+
+    for rec in failed:
+        rec["finished"] = _now()
+        manifest.append(rec)
+        summary.records.append(rec)
+        note(f"failed: {rec['path']}: {rec['error']}")
+    for rec in skipped:
+        summary.records.append(rec)
+    if skipped:
+        note(f"{len(skipped)} video(s) already done with the same content and parameters: skipped")
+    workers = max(1, min(workers or default_workers(settings.threads), max(1, len(jobs))))
+    bar = BatchProgress(sum(j.frames for j in jobs), len(jobs), stream=stream, quiet=quiet)
+    jobs.sort(key=lambda j: -j.frames)  # longest first: the last video to finish is a short one
+
+    def on_result(res: dict[str, Any]) -> None:
+        rec = {"path": res["path"], "name": res.get("name"), "out": res.get("out"),
+               "sha256": res["sha256"], "size": res.get("size"), "mtime_ns": res.get("mtime_ns"),
+               "params": fingerprint, "params_key": key, "status": res["status"],
+               "duration": res.get("duration"), "frames": res.get("frames", 0),
+               "effects": res.get("effects", 0), "classes": res.get("classes", []),
+               "seconds": res.get("seconds", 0.0), "error": res.get("error"),
+               "outputs": res.get("outputs", []), "warnings": res.get("warnings", []),
+               "worker": res.get("worker"), "finished": _now(), "version": MANIFEST_VERSION}
+        manifest.append(rec)
+        by_index[int(res["index"])] = rec
+        bar.finished(int(res["index"]), int(res.get("frames") or 0))
+        if rec["status"] != "ok":
+            note(f"failed: {rec['path']}: {rec['error']}")
+
+    completed = True
+    try:
+        if jobs:
+            if ray is not None:
+                from sfxstudio.pipeline.batch_ray import run_on_ray
+
+                completed = run_on_ray(jobs, settings, workers, ray, on_result, bar.frames, cancel)
+            else:
+                completed = _run_pool(jobs, settings, workers, on_result, bar.frames, cancel)
+    except KeyboardInterrupt:
+        completed = False
+    finally:
+        bar.close()
+    summary.records.extend(by_index[i] for i in sorted(by_index))
+    summary.interrupted = not completed
+    summary.seconds = time.monotonic() - started
+    ok, bad = summary.count("ok"), summary.count("failed")
+    note(f"batch: {ok} ok, {len(skipped)} skipped, {bad} failed"
+         + (f", {len(jobs) - len(by_index)} not done (interrupted; run again to continue)"
+            if summary.interrupted else "")
+         + f" in {summary.seconds:.1f} s; manifest: {manifest.path}")
+    return summary
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def iter_ok(manifest: str | Path) -> Iterator[dict[str, Any]]:
+    """The latest line of each video whose latest line is ok."""
+    latest: dict[str, dict[str, Any]] = {}
+    for rec in read_manifest(manifest):
+        latest[rec["path"]] = rec
+    return (r for r in latest.values() if r.get("status") == "ok")

@@ -1,0 +1,138 @@
+"""The batch on Ray: one actor per worker, each loading the model once, writing its outputs itself.
+
+`ray` is optional (pip install "sfxstudio[ray]"); it is imported only here, only when asked for.
+address "local" starts a private local instance (num_cpus = workers x threads, no dashboard);
+anything else is a cluster address handed to ray.init (e.g. "auto" on a cluster node, or
+"ray://head:10001"). Inputs, the model, the sound library and the output folder must be at the
+same paths on every node (shared storage); the driver alone writes the manifest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from sfxstudio.core.errors import Cancelled, SfxError
+from sfxstudio.pipeline.batch import (
+    BatchSettings,
+    CancelFn,
+    ResultFn,
+    VideoJob,
+    Worker,
+    WorkerStartError,
+    cap_threads,
+)
+
+
+def import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise SfxError("--ray needs Ray, which is not installed: pip install 'sfxstudio[ray]' "
+                       "(or pip install 'ray[default]')") from None
+    return ray
+
+
+class BatchActor:
+    """The Ray actor: `load` pins it to its cores and loads the model; `run` does one video."""
+
+    def __init__(self) -> None:
+        self.worker: Worker | None = None
+
+    def node(self) -> str:
+        import ray
+
+        return str(ray.get_runtime_context().get_node_id())
+
+    def load(self, settings: BatchSettings, local_index: int) -> str | None:
+        """None when ready, else why the model or library could not be loaded."""
+        try:
+            cap_threads(local_index, settings.threads)
+            self.worker = Worker(settings)
+        except Exception as exc:
+            return str(exc) if isinstance(exc, SfxError) else f"{type(exc).__name__}: {exc}"
+        return None
+
+    def run(self, job: VideoJob) -> dict[str, Any]:
+        assert self.worker is not None
+        return self.worker.run(job)
+
+
+def run_on_ray(jobs: list[VideoJob], settings: BatchSettings, workers: int, address: str,
+               on_result: ResultFn, on_frames: Callable[[int, int], None],
+               cancel: CancelFn | None) -> bool:
+    """Run the jobs on `workers` Ray actors; False when interrupted (Ctrl+C or cancel())."""
+    ray = import_ray()
+    started_here = not ray.is_initialized()
+    if started_here:
+        if address == "local":
+            ray.init(num_cpus=workers * settings.threads, include_dashboard=False,
+                     log_to_driver=False, configure_logging=False)
+        else:
+            ray.init(address=address, log_to_driver=False, configure_logging=False)
+    actors: list[Any] = []
+    try:
+        actor_cls = ray.remote(num_cpus=settings.threads, max_restarts=0)(BatchActor)
+        actors = [actor_cls.remote() for _ in range(workers)]
+        # Cores are shared out per node: the i-th actor on a node gets that node's i-th share.
+        nodes = ray.get([a.node.remote() for a in actors])
+        seen: dict[str, int] = {}
+        loads = []
+        for actor, node in zip(actors, nodes, strict=True):
+            loads.append(actor.load.remote(settings, seen.get(node, 0)))
+            seen[node] = seen.get(node, 0) + 1
+        problems = [p for p in ray.get(loads) if p]
+        if problems:
+            raise WorkerStartError(f"a Ray worker could not load the model: {problems[0]}")
+        return _dispatch(ray, actors, jobs, on_result, on_frames, cancel)
+    finally:
+        for a in actors:
+            with contextlib.suppress(Exception):  # already gone with its node: nothing to stop
+                ray.kill(a)
+        if started_here:
+            ray.shutdown()
+
+
+def _dispatch(ray: Any, actors: list[Any], jobs: list[VideoJob], on_result: ResultFn,
+              on_frames: Callable[[int, int], None], cancel: CancelFn | None) -> bool:
+    pending = list(jobs)
+    running: dict[Any, tuple[VideoJob, Any]] = {}
+    idle = list(actors)
+    try:
+        while pending or running:
+            while idle and pending:
+                actor, job = idle.pop(), pending.pop(0)
+                running[actor.run.remote(job)] = (job, actor)
+            done, _ = ray.wait(list(running), num_returns=1, timeout=0.25)
+            if cancel is not None and cancel():
+                raise KeyboardInterrupt
+            for ref in done:
+                job, actor = running.pop(ref)
+                try:
+                    res = ray.get(ref)
+                except ray.exceptions.RayActorError as exc:
+                    res = {"status": "failed", "error": f"the Ray worker died while analysing it ({exc})"}
+                    actor = None  # not handed work again
+                except ray.exceptions.RayTaskError as exc:
+                    cause = exc.as_instanceof_cause()
+                    if isinstance(cause, Cancelled):
+                        raise KeyboardInterrupt from None
+                    why = " ".join(str(cause).split())[:300]
+                    res = {"status": "failed", "error": f"internal error ({why})"}
+                on_result({**asdict(job), **res})
+                if actor is not None:
+                    idle.append(actor)
+            if not idle and not running and pending:
+                for job in pending:
+                    on_result({**asdict(job), "status": "failed", "error": "no Ray worker left to run it"})
+                pending = []
+    except KeyboardInterrupt:
+        for ref in running:
+            with contextlib.suppress(Exception):  # finished meanwhile
+                ray.cancel(ref, force=True)
+        time.sleep(0.1)
+        return False
+    return True
