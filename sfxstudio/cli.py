@@ -254,7 +254,47 @@ def build_parser() -> argparse.ArgumentParser:
     ml = msub.add_parser("list", parents=[common],
                          help="list the models the window offers (built-in, models/, FOLDERs)")
     ml.add_argument("folders", nargs="*")
+    _add_batch_parser(sub, common)
     return parser
+
+
+def _add_batch_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    from sfxstudio.pipeline.batch import DEFAULT_EXPORTS, EXPORTS
+
+    b = sub.add_parser("batch", parents=[common],
+                       help="analyse and export many videos (folders searched recursively), resumable")
+    b.add_argument("inputs", nargs="+", metavar="INPUT", help="video files and folders of videos")
+    b.add_argument("--out", required=True, metavar="DIR",
+                   help="output folder: DIR/<video>/ per video and DIR/manifest.jsonl")
+    b.add_argument("--model", default="imagenet", help="model bundle folder or 'imagenet' (the default)")
+    b.add_argument("--library", help="sound library folder (default: the built-in sounds/)")
+    b.add_argument("--exports", type=_exports, default=DEFAULT_EXPORTS, metavar="LIST",
+                   help=f"comma-separated, from {','.join(EXPORTS)} (default: {','.join(DEFAULT_EXPORTS)})")
+    b.add_argument("--workers", type=_int_in(1, 1024, "workers"), default=None,
+                   help="worker processes, each loading the model once (default: cores / --threads)")
+    b.add_argument("--threads", type=_int_in(1, 256, "threads"), default=1,
+                   help="CPU threads per worker (default 1)")
+    b.add_argument("--ray", metavar="local|ADDRESS", default=None,
+                   help="run on Ray: 'local' starts a local instance, else a cluster address")
+    b.add_argument("--k", type=_k, default=1.0, help="mode filter half width in seconds (default 1.0)")
+    b.add_argument("--threshold", type=_unit_float, default=0.5, help="probability threshold tau (0.5)")
+    b.add_argument("--analysis-fps", type=_analysis_fps, default=None, metavar="F|all",
+                   help="frames per second to analyse, or 'all' (default: all)")
+    b.add_argument("--runtime", choices=("auto", "tf", "lite"), default=None,
+                   help="what runs the model (see analyze --help)")
+    b.add_argument("--quiet", action="store_true", help="no progress line")
+
+
+def _exports(text: str) -> tuple[str, ...]:
+    from sfxstudio.pipeline.batch import EXPORTS
+
+    items = tuple(dict.fromkeys(e.strip().lower() for e in text.split(",") if e.strip()))
+    unknown = [e for e in items if e not in EXPORTS]
+    if not items or unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown export {unknown[0]!r}; " if unknown else "no exports given; "
+            + f"choose from {','.join(EXPORTS)}")
+    return items
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
@@ -440,6 +480,36 @@ def _warn_unknown_classes(project: Project, path: Path) -> None:
         warn(path, f"effects of class {name!r}, which this project's model does not know")
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    """Exit status 0 when every video is ok, 2 when any failed, 130 when interrupted."""
+    from sfxstudio.media.library import SoundLibrary
+    from sfxstudio.ml.imagenet import is_builtin_name
+    from sfxstudio.pipeline.batch import BatchSettings, run_batch
+
+    library = Path(args.library) if args.library else SOUNDS
+    check_outputs({"--out": args.out}, [
+        *([] if is_builtin_name(args.model) else protect("the model folder", args.model, is_folder=True)),
+        *protect("the sound library", library, is_folder=True)], folders=["--out"])
+    SoundLibrary.load(library)  # a broken library.json fails now, not in every worker
+    if args.ray is not None:
+        from sfxstudio.pipeline.batch_ray import import_ray
+
+        import_ray()  # not installed: one line now, before any work
+    model = _resolve_model(args.model)
+    if not (model / "bundle.json").is_file():
+        raise BadInputError(model, "not a model bundle (no bundle.json)")
+    params = AnalysisParams(k=args.k, threshold=args.threshold, analysis_fps=args.analysis_fps,
+                            model=str(model.resolve()))
+    settings = BatchSettings(model=str(model.resolve()), params=params,
+                             library=str(library.resolve()) if args.library else None,
+                             exports=tuple(args.exports), threads=args.threads, runtime=args.runtime)
+    summary = run_batch(args.inputs, args.out, settings, workers=args.workers, ray=args.ray,
+                        quiet=args.quiet)
+    if summary.interrupted:
+        print("sfxstudio: cancelled (run the same command again to continue)", file=sys.stderr)
+    return summary.exit_status
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from sfxstudio.demo.run import run_demo
 
@@ -555,7 +625,7 @@ def cmd_model(args: argparse.Namespace) -> int:
 
 COMMANDS = {"analyze": cmd_analyze, "analyse": cmd_analyze, "export": cmd_export, "demo": cmd_demo,
             "gui": cmd_gui, "train": cmd_train, "evaluate": cmd_evaluate, "teach": cmd_teach,
-            "model": cmd_model}
+            "model": cmd_model, "batch": cmd_batch}
 
 
 def _one_line(text: object, limit: int = 1000) -> str:
