@@ -114,7 +114,8 @@ def _process_events(app: QApplication, seconds: float) -> None:
 
 def _analyse_now(window: object, video: str, model: Path) -> None:
     """Screenshot mode: analyse in this thread (nothing else is going on), streaming as the GUI does."""
-    from sfxstudio.gui.main_window import MainWindow, bundle_class_names
+    from sfxstudio.gui.analysis_controller import bundle_class_names
+    from sfxstudio.gui.main_window import MainWindow
     from sfxstudio.pipeline import analyze
 
     assert isinstance(window, MainWindow)
@@ -170,7 +171,7 @@ def screenshot(png_path: str | Path, target: str | None = None) -> int:
             path = Path(target).resolve()
             if path.suffix.lower() == SUFFIX:
                 project = load_project(path)
-                window._set_document(project, path)
+                window.set_document(project, path)
             else:
                 from sfxstudio.media.video import probe
 

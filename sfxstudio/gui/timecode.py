@@ -54,3 +54,11 @@ def parse_timecode(text: str, fps: float | None = None) -> float:
     if h is not None and int(mi) >= 60:
         raise ValueError(f"{text.strip()!r}: minutes must be below 60")
     return int(h or 0) * 3600 + int(mi or 0) * 60 + float(s)
+
+
+def format_duration(seconds: float | None) -> str:
+    """A length as M:SS, or H:MM:SS from an hour on; "--:--" when unknown."""
+    if seconds is None:
+        return "--:--"
+    s = round(seconds)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"

@@ -99,7 +99,7 @@ def test_title_shows_unsaved_changes_and_close_prompts(qtbot: Any, window: Any) 
     event = QCloseEvent()
     window.closeEvent(event)
     assert asked and not event.isAccepted()
-    window.act_undo.trigger()  # back to the saved state: clean again, no prompt
+    window.act.undo.trigger()  # back to the saved state: clean again, no prompt
     assert not window.isWindowModified()
     asked.clear()
     event = QCloseEvent()
@@ -111,19 +111,19 @@ def test_recovery_after_a_crash(qtbot: Any, make_window: Any, make_video: Any,
                                 gui_sandbox: Path) -> None:
     video = make_video(seconds=2.0)
     w = make_window()
-    w.set_autosave_interval(0.05)
+    w.files.set_autosave_interval(0.05)
     assert w.open_video(video, analyse=False)
     w.model.push(AddSegment(Segment("dog_barking", 0.5, 1.5, origin="manual")))
     store = w.recovery
     qtbot.waitUntil(lambda: store.project_file.exists() and store.meta_file.exists(), timeout=5000)
-    qtbot.waitUntil(lambda: not w._autosave_worker.is_running(), timeout=5000)
+    qtbot.waitUntil(lambda: not w.files.autosave_worker.is_running(), timeout=5000)
     # Simulate the crash: the process that wrote the file is gone and nothing cleaned up.
     meta = json.loads(store.meta_file.read_text())
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
     meta["pid"] = proc.pid
     store.meta_file.write_text(json.dumps(meta))
-    w._autosave_timer.stop()
+    w.files.autosave_timer.stop()
     w.recovery = type(store)(gui_sandbox / "other")  # the "dead" window must not clean up
 
     w2 = make_window()
@@ -157,11 +157,11 @@ def test_discarding_recovery_removes_it(qtbot: Any, make_window: Any, gui_sandbo
 
 def test_clean_save_removes_recovery(qtbot: Any, make_window: Any, make_video: Any, tmp_path: Path) -> None:
     w = make_window()
-    w.set_autosave_interval(0.05)
+    w.files.set_autosave_interval(0.05)
     assert w.open_video(make_video(), analyse=False)
     w.model.push(AddSegment(Segment("fire", 0.0, 0.5, origin="manual")))
     qtbot.waitUntil(lambda: w.recovery.project_file.exists(), timeout=5000)
-    qtbot.waitUntil(lambda: not w._autosave_worker.is_running(), timeout=5000)
+    qtbot.waitUntil(lambda: not w.files.autosave_worker.is_running(), timeout=5000)
     assert w.save_to(tmp_path / "p.sfxproj")
     assert not w.recovery.project_file.exists()
 
@@ -176,14 +176,14 @@ def test_model_combo_lists_bundles_and_user_folders(make_window: Any, tmp_path: 
     broken.mkdir()
     (broken / "bundle.json").write_text(json.dumps({"name": "Broken", "classes": "otherwise"}))
     w = make_window()
-    assert w.add_model_folder(tmp_path / "mymodels")
-    labels = [w.model_combo.itemText(i) for i in range(w.model_combo.count())]
+    assert w.model_manager.add_folder(tmp_path / "mymodels")
+    labels = [w.model_manager.combo.itemText(i) for i in range(w.model_manager.combo.count())]
     assert "Birds v2" in labels and "Broken" not in labels
     assert w.selected_model() == folder
     assert w.settings.get("models/selected") == str(folder)
     w2 = make_window()  # remembered
     assert w2.selected_model() == folder
-    assert not w.add_model_folder(tmp_path)  # no bundle there: refused with a dialog
+    assert not w.model_manager.add_folder(tmp_path)  # no bundle there: refused with a dialog
 
 
 def test_uncaught_exception_becomes_a_dialog_and_a_log_entry(window: Any, gui_sandbox: Path) -> None:

@@ -26,7 +26,6 @@ def analysed_window(qtbot: Any, make_window: Any, color_model: Path, color_video
     assert w.open_video(color_video, analyse=False)
     w.model.document.set_params(k=0.0)
     chunks: list[Any] = []
-    w.analysis_worker = None
     assert w.analyse()
     w.analysis_worker.partial.connect(chunks.append)
     assert wait_analysis(qtbot, w) == "finished"
@@ -41,7 +40,7 @@ def test_open_analyse_edit_undo_save_reopen(qtbot: Any, make_window: Any, color_
     assert doc.analysis is not None and doc.analysis.frames == 30
     assert effects(w) == [("fire", 0.0, 1.0, "auto"), ("river", 2.0, 3.0, "auto")]
     assert w.isWindowModified() and "[*]" in w.windowTitle()
-    assert not w.progress.isVisible()
+    assert not w.analyser.progress.isVisible()
 
     # Edit: add a manual effect, delete the automatic river (leaves a mute), undo, redo.
     w.model.push(AddSegment(Segment("dog_barking", 1.2, 1.6, origin="manual")))
@@ -50,10 +49,10 @@ def test_open_analyse_edit_undo_save_reopen(qtbot: Any, make_window: Any, color_
     after_edits = effects(w)
     assert ("dog_barking", 1.2, 1.6, "manual") in after_edits
     assert not any(c == "river" and o != "mute" for c, _a, _b, o in after_edits)
-    assert w.act_undo.text().startswith("&Undo Delete river") or "Delete" in w.act_undo.text()
-    w.act_undo.trigger()
+    assert w.act.undo.text().startswith("&Undo Delete river") or "Delete" in w.act.undo.text()
+    w.act.undo.trigger()
     assert ("river", 2.0, 3.0, "auto") in effects(w)
-    w.act_redo.trigger()
+    w.act.redo.trigger()
     assert effects(w) == after_edits
 
     # Save, then open in a new window: the edits and the analysis come back.
@@ -107,16 +106,16 @@ def test_cancel_running_analysis_stops_within_one_batch(qtbot: Any, make_window:
     frames: list[int] = []
     w.analysis_worker.partial.connect(lambda c: frames.append(len(c.times)))
     qtbot.waitUntil(lambda: sum(frames) >= 8, timeout=60_000)
-    assert w.cancel_button.isVisible()
-    w.cancel_button.click()
+    assert w.analyser.cancel_button.isVisible()
+    w.analyser.cancel_button.click()
     assert wait_analysis(qtbot, w) == "cancelled"
     assert w.analysis_worker.thread().isFinished()
     # The job saw the cancel at its next batch and stopped there: nothing was analysed after it.
     assert done_at_cancel and done_at_cancel[0] < 300
     assert done_after_cancel == []
     assert w.model.document.analysis is None  # the project is as it was
-    assert w.act_analyse.isEnabled() and not w.act_cancel.isEnabled()
-    assert not w.cancel_button.isVisible()
+    assert w.act.analyse.isEnabled() and not w.act.cancel.isEnabled()
+    assert not w.analyser.cancel_button.isVisible()
 
 
 def test_bad_video_shows_a_dialog_naming_the_file(qtbot: Any, window: Any, tmp_path: Path) -> None:
@@ -158,4 +157,4 @@ def test_analysis_in_a_separate_process_gives_the_same_effects(qtbot: Any, make_
     gui_settings.set("analysis/separate_process", True)
     w = analysed_window(qtbot, make_window, color_model, color_video)
     assert effects(w) == in_thread and in_thread
-    assert w.device_label.text().startswith("Device:")
+    assert w.analyser.device_label.text().startswith("Device:")

@@ -26,7 +26,7 @@ def ready(qtbot: Any, make_window: Any, make_video: Any) -> Any:
     w = make_window()
     w.resize(1280, 800)
     w.show()
-    w._set_document(Project(video=str(video), analysis=None), None)
+    w.set_document(Project(video=str(video), analysis=None), None)
     w.model.document.set_params(k=0.0)
     w.model.document.set_analysis(cache)
     w.activateWindow()
@@ -43,7 +43,7 @@ def test_space_toggles_play_and_k_pauses(qtbot: Any, ready: Any) -> None:
     w = ready
     assert not w.video.is_playing()
     key(qtbot, w, Qt.Key.Key_Space)
-    assert w.video.is_playing() and w.play_button.text() == "Pause"
+    assert w.video.is_playing() and w.transport.play_button.text() == "Pause"
     # The shared playhead moves (the player may need a moment to start decoding).
     qtbot.waitUntil(lambda: w.video.position() > 0.05 and w.lanes.playhead_time() > 0.0, timeout=5000)
     key(qtbot, w, Qt.Key.Key_Space)
@@ -81,7 +81,7 @@ def test_arrows_home_end_move_the_shared_playhead(qtbot: Any, ready: Any) -> Non
     # Every view shows the same playhead.
     w.video.seek(2.5)
     assert w.lanes.playhead_time() == pytest.approx(2.5)
-    assert w.timecode.text().startswith("00:00:02")
+    assert w.transport.timecode.text().startswith("00:00:02")
 
 
 def test_delete_split_and_undo_keys(qtbot: Any, ready: Any) -> None:
@@ -103,7 +103,7 @@ def test_delete_split_and_undo_keys(qtbot: Any, ready: Any) -> None:
     key(qtbot, w, Qt.Key.Key_Delete)
     audible = [(s.start, s.end) for s in doc.segments if s.class_name == "fire" and s.origin != "mute"]
     assert audible == [(1.5, 2.0)]
-    assert "Delete" in w.act_undo.text()
+    assert "Delete" in w.act.undo.text()
 
 
 def test_zoom_keys_change_the_visible_range(qtbot: Any, ready: Any) -> None:
@@ -120,9 +120,9 @@ def test_zoom_keys_change_the_visible_range(qtbot: Any, ready: Any) -> None:
 
 def test_menus_show_the_shortcuts(ready: Any) -> None:
     w = ready
-    assert w.act_play.shortcut().toString() == "Space"
-    assert w.act_undo.shortcut().matches(w.act_undo.shortcut()) and w.act_undo.shortcut().toString()
-    assert "Ctrl+Shift+Z" in [s.toString() for s in w.act_redo.shortcuts()]
-    assert w.act_split.shortcut().toString() == "S"
+    assert w.act.play.shortcut().toString() == "Space"
+    assert w.act.undo.shortcut().matches(w.act.undo.shortcut()) and w.act.undo.shortcut().toString()
+    assert "Ctrl+Shift+Z" in [s.toString() for s in w.act.redo.shortcuts()]
+    assert w.act.split.shortcut().toString() == "S"
 
 

@@ -56,8 +56,9 @@ def analysed(qtbot: Any, make_window: Any, video: Path) -> Any:
 
 def wait_teach(qtbot: Any, window: Any, timeout: int = 120_000) -> str:
     outcome: list[str] = []
-    window.teach_run.stopped.connect(outcome.append)
-    qtbot.waitUntil(lambda: bool(outcome) and not window.teach_run.is_running(), timeout=timeout)
+    run = window.model_manager.teach_run
+    run.stopped.connect(outcome.append)
+    qtbot.waitUntil(lambda: bool(outcome) and not run.is_running(), timeout=timeout)
     return outcome[0]
 
 
@@ -87,11 +88,11 @@ def test_improve_model_from_corrections(qtbot: Any, make_window: Any, models_dir
         raise AssertionError("the video was decoded again")
 
     monkeypatch.setattr(video, "iter_frames", no_decoding)
-    assert w.improve_model()
-    assert w.teach_run.dialog.isVisible()
-    assert not w.act_improve.isEnabled() and not w.act_analyse.isEnabled()
+    assert w.model_manager.improve()
+    assert w.model_manager.teach_run.dialog.isVisible()
+    assert not w.act.improve.isEnabled() and not w.act.analyse.isEnabled()
     assert wait_teach(qtbot, w) == "finished"
-    assert not w.teach_run.dialog.isVisible()
+    assert not w.model_manager.teach_run.dialog.isVisible()
 
     new = models_dir / "color-taught-1"
     meta = json.loads((new / "bundle.json").read_text(encoding="utf-8"))
@@ -102,7 +103,7 @@ def test_improve_model_from_corrections(qtbot: Any, make_window: Any, models_dir
     assert (base / "bundle.json").is_file()  # the base model is kept
 
     assert w.selected_model().resolve() == new.resolve()
-    assert w.model_combo.currentText() == "color-taught-1"
+    assert w.model_manager.combo.currentText() == "color-taught-1"
     assert doc.params.model == str(new)
     assert doc.analysis.model == str(new)
     assert np.array_equal(doc.analysis.embeddings, embeddings)
@@ -118,7 +119,7 @@ def test_improve_model_from_corrections(qtbot: Any, make_window: Any, models_dir
     assert w.model.undo_stack.count() == undo_steps  # a new model is not an edit
     message = w.statusBar().currentMessage()
     assert "color-taught-1" in message and "20 corrected frames" in message
-    assert w.device_label.isVisible() and w.device_label.text().startswith("Device: ")
+    assert w.analyser.device_label.isVisible() and w.analyser.device_label.text().startswith("Device: ")
 
     # Saved and reopened, the project remembers the improved model.
     assert w.save_to(tmp_path / "improved.sfxproj")
@@ -148,12 +149,12 @@ def opened(make_window: Any, video: Path, cache: AnalysisCache | None) -> Any:
 def test_no_corrections_says_what_to_do(qtbot: Any, make_window: Any, models_dir: Path,
                                         color_video: Path) -> None:
     w = opened(make_window, color_video, fake_analysis(models_dir / "color"))
-    assert w.act_improve.isEnabled()
-    w.act_improve.trigger()
+    assert w.act.improve.isEnabled()
+    w.act.improve.trigger()
     boxes = messages(w)
     assert boxes and boxes[-1].text().startswith("Correct some effects first: ")
     assert w.statusBar().currentMessage().startswith("Correct some effects first")
-    assert w.teach_run is None
+    assert w.model_manager.teach_run is None
     assert sorted(p.name for p in models_dir.iterdir()) == ["color"]
 
 
@@ -161,17 +162,17 @@ def test_analysis_made_with_another_model_is_refused(qtbot: Any, make_window: An
                                                      color_video: Path, tmp_path: Path) -> None:
     w = opened(make_window, color_video, fake_analysis(tmp_path / "elsewhere" / "birds"))
     w.model.push(AddSegment(Segment("dog_barking", 1.0, 2.0, origin="manual")))
-    assert not w.improve_model()
+    assert not w.model_manager.improve()
     text = messages(w)[-1].text()
     assert "\u201cbirds\u201d" in text and "\u201ccolor\u201d" in text
-    assert w.teach_run is None
+    assert w.model_manager.teach_run is None
 
 
 def test_without_analysis_the_action_is_disabled_and_explains(qtbot: Any, make_window: Any,
                                                               models_dir: Path, color_video: Path) -> None:
     w = opened(make_window, color_video, None)
-    assert not w.act_improve.isEnabled()
-    assert not w.improve_model()
+    assert not w.act.improve.isEnabled()
+    assert not w.model_manager.improve()
     assert "Analyse the video first" in messages(w)[-1].text()
 
 
@@ -180,13 +181,13 @@ def test_dialog_adds_other_projects_but_not_the_open_one(qtbot: Any, make_window
     w = opened(make_window, color_video, fake_analysis(models_dir / "color"))
     w.model.push(AddSegment(Segment("dog_barking", 1.0, 2.0, origin="manual")))
     assert w.save_to(tmp_path / "this.sfxproj")
-    dialog = w.improve_model_dialog()
+    dialog = w.model_manager.improve_dialog()
     assert dialog is not None and dialog.isVisible()
-    assert "1 corrected effect, 10 frames" in dialog.findChildren(type(w.timecode))[0].text()
+    assert "1 corrected effect, 10 frames" in dialog.findChildren(type(w.transport.timecode))[0].text()
     dialog.add_projects([tmp_path / "other.sfxproj", tmp_path / "this.sfxproj", tmp_path / "other.sfxproj"])
     assert dialog.extra_projects() == [(tmp_path / "other.sfxproj").resolve()]
     started: list[list[Path]] = []
-    w.improve_model = lambda extra=(): started.append(list(extra)) or True
+    w.model_manager.improve = lambda extra=(): started.append(list(extra)) or True
     dialog.ok_button.click()
     assert started == [[(tmp_path / "other.sfxproj").resolve()]]
 
@@ -211,13 +212,13 @@ def test_cancel_leaves_nothing_behind(qtbot: Any, make_window: Any, models_dir: 
     w = opened(make_window, color_video, fake_analysis(models_dir / "color"))
     w.model.push(AddSegment(Segment("dog_barking", 1.0, 2.0, origin="manual")))
     analysis = w.model.document.analysis
-    assert w.improve_model()
-    w.teach_run.dialog.canceled.emit()  # what the dialog's Cancel button does
+    assert w.model_manager.improve()
+    w.model_manager.teach_run.dialog.canceled.emit()  # what the dialog's Cancel button does
     assert wait_teach(qtbot, w) == "cancelled"
     assert sorted(p.name for p in models_dir.iterdir()) == ["color"]
     assert w.model.document.analysis is analysis
     assert "cancelled" in w.statusBar().currentMessage()
-    assert w.act_improve.isEnabled()
+    assert w.act.improve.isEnabled()
 
 
 # --- the device ------------------------------------------------------------------------------------
@@ -244,27 +245,27 @@ def test_device_choice_is_stored_passed_to_the_analysis_and_shown(
     monkeypatch.setattr(tf_setup, "configure", spying_configure)
     w = make_window()
     w.show()
-    assert not w.device_label.isVisible()  # nothing is known (or imported) before an analysis
-    assert w.device_actions["auto"].isChecked()
-    w.device_actions["cpu"].trigger()
+    assert not w.analyser.device_label.isVisible()  # nothing is known (or imported) before an analysis
+    assert w.act.device["auto"].isChecked()
+    w.act.device["cpu"].trigger()
     assert gui_settings.get("analysis/device") == "cpu"
-    assert make_window().device_actions["cpu"].isChecked()  # remembered
+    assert make_window().act.device["cpu"].isChecked()  # remembered
 
     assert w.open_video(color_video, analyse=False)
     assert w.analyse()
     assert wait_analysis(qtbot, w) == "finished"
     assert seen_options and seen_options[0].device == "cpu"
     assert configured and configured[0] == "cpu"
-    assert w.device_label.isVisible()
-    assert w.device_label.text() == f"Device: {tf_setup.describe_device()}"
-    assert w.device_label.text().startswith(("Device: CPU", "Device: GPU"))
+    assert w.analyser.device_label.isVisible()
+    assert w.analyser.device_label.text() == f"Device: {tf_setup.describe_device()}"
+    assert w.analyser.device_label.text().startswith(("Device: CPU", "Device: GPU"))
 
 
 def test_menus_and_toolbar(make_window: Any) -> None:
     w = make_window()
     menus = {a.text().replace("&", ""): a.menu() for a in w.menuBar().actions()}
     analysis = [a.text() for a in menus["Analysis"].actions()]
-    assert w.act_improve.text() in analysis
-    assert [a.text().replace("&", "") for a in w.device_menu.actions()][1:] == ["CPU", "GPU"]
-    assert w.act_create_imagenet in menus["Models"].actions()
-    assert w.act_improve in w.toolbar.actions()
+    assert w.act.improve.text() in analysis
+    assert [a.text().replace("&", "") for a in w.act.device_menu.actions()][1:] == ["CPU", "GPU"]
+    assert w.act.create_imagenet in menus["Models"].actions()
+    assert w.act.improve in w.toolbar.actions()

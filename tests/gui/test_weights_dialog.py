@@ -134,9 +134,9 @@ def test_confirmed_download_uses_the_keras_path_and_selects_the_model(
         qtbot: Any, make_window: Any, tmp_path: Path, calls: list[dict[str, Any]]) -> None:
     w = make_window()
     w.show()
-    w.new_models_dir = tmp_path / "models"
-    w.act_create_imagenet.trigger()
-    dialog = w.imagenet_dialog
+    w.model_manager.new_models_dir = tmp_path / "models"
+    w.act.create_imagenet.trigger()
+    dialog = w.model_manager.imagenet_dialog
     assert dialog.isVisible() and dialog.models_dir == tmp_path / "models"
     dialog.use_download.setChecked(True)
     dialog.create_button.click()
@@ -149,7 +149,7 @@ def test_confirmed_download_uses_the_keras_path_and_selects_the_model(
     assert calls == [{"out": out, "weights": "imagenet", "allow_download": True}]
     qtbot.waitUntil(lambda: w.selected_model() is not None and w.selected_model().resolve() == out.resolve(),
                     timeout=5000)
-    assert w.device_label.text() == "Device: CPU, 2 threads"
+    assert w.analyser.device_label.text() == "Device: CPU, 2 threads"
 
 
 def test_local_weights_file_builds_without_asking(qtbot: Any, tmp_path: Path,

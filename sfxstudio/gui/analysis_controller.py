@@ -1,0 +1,309 @@
+"""The analysis job: which models exist, where the analysis runs, the job itself and its progress.
+
+`AnalysisController` owns the analysis process (started on the first analysis, closed with the
+window), the JobWorker that drives one analysis, cancellation, the device choice and the
+progress/cancel/device widgets in the status bar. The window starts an analysis with `start()` and
+listens: `chunkReady` streams the preview into the timeline, `adopted` says the result is in the
+document, `stopped` says how it ended. Nothing here is module-global: two windows, two processes.
+
+The model list (`bundle_folders`, `bundle_class_names`) reads bundle.json only, so listing models
+never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
+
+from sfxstudio.core.errors import BadInputError
+from sfxstudio.core.paths import MODELS
+from sfxstudio.core.project import AnalysisParams
+from sfxstudio.gui import errors
+from sfxstudio.gui.document_model import DocumentModel
+from sfxstudio.gui.settings import Settings, data_dir
+from sfxstudio.gui.teach import prepare_device
+from sfxstudio.gui.timecode import format_duration
+from sfxstudio.gui.workers import JobWorker
+from sfxstudio.ml.bundle import read_bundle_json
+
+if TYPE_CHECKING:
+    from sfxstudio.pipeline.analysis_server import AnalysisServer
+
+log = logging.getLogger(__name__)
+DEVICES = (("auto", "&Auto (GPU when there is one)"), ("cpu", "&CPU"), ("gpu", "&GPU"))
+
+
+def user_models_dir() -> Path:
+    """Where new models go when models/ beside the program is read-only (an installed app)."""
+    return data_dir() / "models"
+
+
+# -------------------------------------------------------------------------------------------
+# Models (bundles) the combo offers; read from bundle.json only, so TensorFlow stays unloaded.
+def bundle_folders(user_folders: list[str]) -> list[tuple[str, Path]]:
+    """(label, folder) for models/*/bundle.json and the user's folders (a bundle, or a folder
+    of bundles), without duplicates, built-in first."""
+    found: list[tuple[str, Path]] = []
+    seen: set[Path] = set()
+
+    def add(folder: Path) -> None:
+        if not (folder / "bundle.json").is_file() or folder.resolve() in seen:
+            return
+        seen.add(folder.resolve())
+        try:
+            meta = read_bundle_json(folder)  # the one validating reader (no TensorFlow)
+        except BadInputError as exc:
+            log.warning("model list: %s", exc)  # a broken bundle is left out of the list
+            return
+        found.append((str(meta.get("name") or folder.name), folder))
+
+    # First: the built-in real-footage recogniser (built from the installed weights on first
+    # use, so it is listed whether or not its folder exists yet).
+    from sfxstudio.ml import imagenet
+
+    try:
+        builtin = imagenet.builtin_bundle_dir()
+        found.append((imagenet.BUILTIN_LABEL, builtin))
+        seen.add(builtin.resolve())
+    except BadInputError as exc:  # an unreadable mapping table: the list goes on without it
+        log.warning("model list: %s", exc)
+    roots = [MODELS, *[Path(f) for f in user_folders]]
+    for root in roots:
+        if not root.is_dir():
+            continue
+        add(root)
+        for sub in sorted(p for p in root.iterdir() if p.is_dir()):
+            add(sub)
+    return found
+
+
+def builtin_model_dir() -> Path | None:
+    from sfxstudio.ml import imagenet
+
+    try:
+        return imagenet.builtin_bundle_dir()
+    except BadInputError:
+        return None
+
+
+def bundle_class_names(folder: Path) -> list[str]:
+    if folder.name.startswith("imagenet-lite0-") and not folder.exists():
+        from sfxstudio.core.classes import default_classes
+
+        return default_classes().names  # the built-in recogniser, not built yet
+    try:
+        return [str(c) for c in read_bundle_json(folder)["classes"]]
+    except BadInputError:
+        return []
+
+
+# -------------------------------------------------------------------------------------------
+class AnalysisController(QObject):
+    """One window's analyses: start, stream, cancel, adopt the result; the device they run on.
+
+    Signals: chunkReady(times, probs, class_names) for each streamed part; adopted() once the
+    finished analysis is in the document; stopped(str) "finished" | "cancelled" | "failed";
+    finished() after a finished analysis; busyChanged() when a job starts or its thread ends.
+    """
+
+    chunkReady = Signal(object, object, list)
+    adopted = Signal()
+    stopped = Signal(str)
+    finished = Signal()
+    busyChanged = Signal()
+
+    def __init__(self, model: DocumentModel, settings: Settings, status: QStatusBar,
+                 window: QWidget) -> None:
+        super().__init__(window)
+        self.model = model
+        self.settings = settings
+        self._status = status
+        self._window = window  # parent of the error dialogs
+        self.worker: JobWorker | None = None
+        self._server: AnalysisServer | None = None
+        self._stream_classes: list[str] = []
+        self._started = 0.0
+        # Filled by the worker thread with the device text; read once its thread has ended.
+        self._found_device: dict[str, Any] = {}
+        # What TensorFlow was set up with in this process (None until an analysis imports it):
+        # the device cannot change afterwards, so a new choice waits for the next start.
+        self.device_config: dict[str, Any] | None = None
+
+        self.progress = QProgressBar(window)
+        self.progress.setMaximumWidth(260)
+        self.progress.setTextVisible(True)
+        self.progress_label = QLabel("", window)
+        self.cancel_button = QPushButton("Cancel", window)
+        self.cancel_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for w in (self.progress_label, self.progress, self.cancel_button):
+            status.addPermanentWidget(w)
+            w.hide()
+        # Filled once TensorFlow has been imported for a job (never at start-up: importing it
+        # costs seconds), from tf_setup.describe_device().
+        self.device_label = QLabel("", window)
+        self.device_label.setObjectName("deviceLabel")
+        self.device_label.setToolTip("Where the analysis runs (Analysis \u25b8 Device)")
+        status.addPermanentWidget(self.device_label)
+        self.device_label.hide()
+        self.cancel_button.clicked.connect(lambda: self.cancel())
+
+    # ------------------------------------------------------------------ the job
+    def is_running(self) -> bool:
+        return self.worker is not None and self.worker.is_running()
+
+    def server(self) -> AnalysisServer:
+        """This window's analysis process (started on first use)."""
+        if self._server is None:
+            from sfxstudio.pipeline.analysis_server import AnalysisServer
+
+            self._server = AnalysisServer()
+        return self._server
+
+    def start(self, video: str, model: Path, params: AnalysisParams) -> bool:
+        """Analyse `video` with the bundle in `model` in the background; False when busy."""
+        if self.is_running():
+            return False
+        params = params.with_(model=str(model))
+        batch = int(self.settings.get("analysis/batch_size"))
+        device = self.device_choice()
+        self._stream_classes = bundle_class_names(model)
+        found: dict[str, Any] = {}
+        self._found_device = found
+
+        if self.settings.get("analysis/separate_process"):
+            server = self.server()
+
+            def job(cancel: Any) -> Iterator[Any]:
+                # TensorFlow runs in the server's process: its native loading holds that
+                # interpreter's GIL, not ours, so the window keeps drawing.
+                return server.analyze(video, model, params, cancel, batch_size=batch, device=device,
+                                      on_device=lambda text: found.update(text=text))
+        else:
+            def job(cancel: Any) -> Iterator[Any]:
+                # Imported here, in the worker: pipeline/ml pull in TensorFlow, which must never
+                # delay the window's start. The device is set up before the model loads
+                # (TensorFlow fixes its devices at the first op) and described for the status bar.
+                found.update(prepare_device(device))
+                from sfxstudio.pipeline import AnalyzeOptions, analyze
+
+                return analyze(video, model, params, cancel, AnalyzeOptions(batch_size=batch, device=device))
+
+        worker = JobWorker(job, name="analysis", parent=self)
+        worker.progress.connect(self._on_progress)
+        worker.partial.connect(self._on_chunk)
+        worker.finished.connect(lambda cache: self._on_finished(cache, params))
+        worker.failed.connect(self._on_failed)
+        worker.cancelled.connect(self._on_cancelled)
+        worker.stopped.connect(self._on_stopped)
+        self.worker = worker
+        self._show_progress(True, f"Loading model {model.name}\u2026")
+        self._started = time.monotonic()
+        worker.start()
+        self.busyChanged.emit()
+        return True
+
+    def cancel(self, wait: bool = False) -> None:
+        worker = self.worker
+        if worker is not None and worker.is_running():
+            worker.cancel()
+            self.progress_label.setText("Cancelling\u2026")
+            if wait:
+                worker.wait()
+
+    def abandon(self) -> None:
+        """The document is being replaced: cancel, wait, and drop what is still on its way."""
+        self.cancel(wait=True)
+        self._stream_classes = []
+
+    def shutdown(self) -> None:
+        """Cancel and wait for a running analysis; end the analysis process."""
+        self.cancel(wait=True)
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+    def _show_progress(self, visible: bool, text: str = "") -> None:
+        self.progress.setVisible(visible)
+        self.cancel_button.setVisible(visible)
+        self.progress_label.setVisible(visible)
+        self.progress_label.setText(text)
+        if visible:
+            self.progress.setRange(0, 0)  # busy until the first frame count arrives
+
+    def _on_progress(self, p: Any) -> None:
+        if self.worker is None or self.worker.cancel_requested:
+            return
+        if p.total:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(1000 * p.fraction))
+            self.progress.setFormat(f"{100 * p.fraction:.0f} %")
+            self.progress_label.setText(f"{p.done}/{p.total} frames \u00b7 {p.rate:.0f} frames/s "
+                                        f"\u00b7 ETA {format_duration(p.eta)}")
+        else:
+            self.progress_label.setText(p.message or "Working\u2026")
+
+    def _on_chunk(self, chunk: Any) -> None:
+        if self._stream_classes and chunk.probs.shape[1] == len(self._stream_classes):
+            self.chunkReady.emit(chunk.times, chunk.probs, self._stream_classes)
+
+    def _on_finished(self, cache: Any, params: AnalysisParams) -> None:
+        doc = self.model.document
+        if cache is None:
+            return
+        doc.set_params(model=params.model)
+        doc.set_analysis(cache)
+        self.adopted.emit()
+        elapsed = time.monotonic() - self._started
+        self._status.showMessage(
+            f"Analysis finished: {cache.frames} frames in {elapsed:.1f} s, "
+            f"{sum(1 for s in doc.segments if s.origin != 'mute')} effects", 8000)
+        self.stopped.emit("finished")
+        self.finished.emit()
+
+    def _on_failed(self, message: str) -> None:
+        self.model.analysisChanged.emit()  # drop the streamed preview, show what the project has
+        errors.show_error(self._window, "Analysis failed", message)
+        self.stopped.emit("failed")
+
+    def _on_cancelled(self) -> None:
+        self.model.analysisChanged.emit()
+        self._status.showMessage("Analysis cancelled; the project is as it was", 5000)
+        self.stopped.emit("cancelled")
+
+    def _on_stopped(self) -> None:
+        self._show_progress(False)
+        # The worker thread has ended, so what it wrote into the dict is safe to read here.
+        self.show_device(self._found_device)
+        self.busyChanged.emit()
+
+    # ------------------------------------------------------------------ device
+    def device_choice(self) -> str:
+        value = str(self.settings.get("analysis/device")).lower()
+        return value if value in dict(DEVICES) else "auto"
+
+    def set_device(self, device: str) -> None:
+        """Where the next analysis runs (stored in the settings)."""
+        if device not in dict(DEVICES):
+            raise ValueError(f"unknown device {device!r}")
+        self.settings.set("analysis/device", device)
+        config = self.device_config
+        if config is not None and device != "auto" and config.get("device") != device:
+            self._status.showMessage(
+                f"The analysis runs on {str(config.get('device')).upper()} until SFX Studio restarts: "
+                "TensorFlow cannot change device once it has started", 8000)
+        else:
+            self._status.showMessage(f"Analyses run on: {dict(DEVICES)[device].replace('&', '')}", 4000)
+
+    def show_device(self, config: dict[str, Any] | None) -> None:
+        """Show where jobs run, once a job has set TensorFlow up (config from prepare_device)."""
+        if not config or "text" not in config:
+            return
+        self.device_config = config
+        self.device_label.setText(f"Device: {config['text']}")
+        self.device_label.show()

@@ -1,0 +1,163 @@
+"""Every command of the window as a QAction with its keys, and the menus and toolbar showing them.
+
+An editor finds each command in a menu, with the shortcut they already know beside it (Space,
+J/K/L, arrows, Ctrl+Z...). This module says which commands exist, their keys and where they are
+shown; the main window connects them to what they do. A new command goes here (and is connected
+in main_window._connect).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
+from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QMenu, QMenuBar, QSizePolicy, QToolBar, QWidget
+
+from sfxstudio.gui.analysis_controller import DEVICES
+
+Key = QKeySequence | QKeySequence.StandardKey | Qt.Key | str
+K = QKeySequence.StandardKey
+
+
+class WindowActions:
+    """The window's QActions (added to the window, so their keys work whichever panel has focus)."""
+
+    def __init__(self, window: QMainWindow, undo_stack: QUndoStack, device: str) -> None:
+        self._window = window
+        self.new = self._action("&New Project", K.New)
+        self.open_video = self._action("&Open Video\u2026", K.Open, "Open a video to find its sound effects")
+        self.open_project = self._action("Open &Project\u2026", "Ctrl+Shift+O")
+        self.save = self._action("&Save", K.Save)
+        self.save_as = self._action("Save &As\u2026", "Ctrl+Shift+S")
+        self.export = self._action("&Export\u2026", "Ctrl+E",
+                                   "Export the effects track and the video with effects")
+        self.add_models = self._action("Add &Model Folder\u2026")
+        self.quit = self._action("&Quit", K.Quit)
+        self.analyse = self._action("&Analyse", "Ctrl+R", "Find the sound effects with the chosen model")
+        self.cancel = self._action("&Cancel Analysis")
+        self.improve = self._action("&Improve Model from My Corrections\u2026",
+                                    tip="Teach the model the effects you corrected and "
+                                        "re-classify the video with the improved model")
+        self.improve.setIconText("Improve Model")
+        self.create_imagenet = self._action("Create &ImageNet Recogniser\u2026",
+                                            tip="A model from ResNet152V2's ImageNet classifier, "
+                                                "no training needed")
+        self.device_group = QActionGroup(window)
+        self.device_group.setExclusive(True)
+        self.device: dict[str, QAction] = {}
+        for key, label in DEVICES:
+            action = QAction(label, window)
+            action.setCheckable(True)
+            action.setChecked(key == device)
+            action.setData(key)
+            self.device_group.addAction(action)
+            self.device[key] = action
+        self.undo = undo_stack.createUndoAction(window, "&Undo")
+        self.undo.setShortcuts([QKeySequence(K.Undo)])
+        self.redo = undo_stack.createRedoAction(window, "&Redo")
+        self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(K.Redo)])
+        for a in (self.undo, self.redo):
+            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            window.addAction(a)
+        self.delete = self._action("&Delete Effect", [Qt.Key.Key_Delete, Qt.Key.Key_Backspace])
+        self.split = self._action("&Split at Playhead", "S")
+        self.zoom_in = self._action("Zoom &In", ["=", "+"])
+        self.zoom_out = self._action("Zoom &Out", "-")
+        self.fit = self._action("&Fit to Window", "\\")
+        # 21 probability rows do not fit a laptop screen; classes that never fire fold away.
+        self.hide_quiet = self._action("&Hide Quiet Classes")
+        self.hide_quiet.setCheckable(True)
+        self.hide_quiet.setChecked(True)
+        self.play = self._action("&Play/Pause", Qt.Key.Key_Space)
+        self.reverse = self._action("Play &Backwards (J)", "J")
+        self.stop = self._action("Pause (&K)", "K")
+        self.forward = self._action("Play &Forwards (L)", "L")
+        self.prev_frame = self._action("Previous Frame", Qt.Key.Key_Left)
+        self.next_frame = self._action("Next Frame", Qt.Key.Key_Right)
+        self.back_second = self._action("Back One Second", "Shift+Left")
+        self.fwd_second = self._action("Forward One Second", "Shift+Right")
+        self.home = self._action("Go to Start", Qt.Key.Key_Home)
+        self.end = self._action("Go to End", Qt.Key.Key_End)
+        self.effects_audio = self._action("Play &Effects With Video")
+        self.effects_audio.setCheckable(True)
+        self.show_log = self._action("Show &Log File")
+        self.device_menu = QMenu("&Device", window)
+        self.device_menu.addActions(list(self.device.values()))
+
+    def _action(self, text: str, shortcut: Key | list[Key] | None = None, tip: str = "") -> QAction:
+        action = QAction(text, self._window)
+        if shortcut is not None:
+            keys = shortcut if isinstance(shortcut, list) else [shortcut]
+            action.setShortcuts([k if isinstance(k, QKeySequence) else QKeySequence(k) for k in keys])
+        # Window context: the keys work whichever panel has focus (text fields still get
+        # their own arrows first via ShortcutOverride), as in editing software.
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        if tip:
+            action.setStatusTip(tip)
+        self._window.addAction(action)
+        return action
+
+    def build_menus(self, bar: QMenuBar, recent_menu: QMenu) -> None:
+        m = bar.addMenu("&File")
+        m.addActions([self.new, self.open_video, self.open_project])
+        m.addMenu(recent_menu)
+        m.addSeparator()
+        m.addActions([self.save, self.save_as])
+        m.addSeparator()
+        m.addAction(self.export)
+        m.addSeparator()
+        m.addAction(self.add_models)
+        m.addSeparator()
+        m.addAction(self.quit)
+        m = bar.addMenu("&Edit")
+        m.addActions([self.undo, self.redo])
+        m.addSeparator()
+        m.addActions([self.delete, self.split])
+        m = bar.addMenu("&View")
+        m.addActions([self.zoom_in, self.zoom_out, self.fit])
+        m.addSeparator()
+        m.addAction(self.hide_quiet)
+        m = bar.addMenu("&Playback")
+        m.addActions([self.play, self.reverse, self.stop, self.forward])
+        m.addSeparator()
+        m.addActions([self.prev_frame, self.next_frame, self.back_second, self.fwd_second,
+                      self.home, self.end])
+        m.addSeparator()
+        m.addAction(self.effects_audio)
+        m = bar.addMenu("&Analysis")
+        m.addActions([self.analyse, self.cancel])
+        m.addSeparator()
+        m.addAction(self.improve)
+        m.addSeparator()
+        m.addMenu(self.device_menu)
+        m = bar.addMenu("&Models")
+        m.addAction(self.create_imagenet)
+        m.addAction(self.add_models)
+        m = bar.addMenu("&Help")
+        m.addAction(self.show_log)
+
+    def build_toolbar(self, model_combo: QComboBox) -> QToolBar:
+        window = self._window
+        tb = QToolBar("Main", window)
+        tb.setObjectName("mainToolbar")
+        tb.setMovable(False)
+        tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        tb.addAction(self.open_video)
+        tb.addAction(self.open_project)
+        tb.addAction(self.save)
+        tb.addSeparator()
+        tb.addWidget(QLabel(" Model: ", window))
+        tb.addWidget(model_combo)
+        tb.addAction(self.analyse)
+        tb.addAction(self.cancel)
+        tb.addAction(self.improve)
+        tb.addSeparator()
+        tb.addAction(self.undo)
+        tb.addAction(self.redo)
+        spacer = QWidget(window)
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        tb.addWidget(spacer)
+        tb.addAction(self.export)
+        for button in tb.findChildren(QWidget):
+            if button is not model_combo:
+                button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        return tb
