@@ -236,15 +236,23 @@ def _wav_failure(exc: Exception, tmp: Path, size: int) -> str:
     return str(exc)
 
 
-def write_wav(path: str | Path, data: np.ndarray, rate: int = SAMPLE_RATE, subtype: str = "PCM_24") -> Path:
+def write_wav(path: str | Path, data: np.ndarray, rate: int = SAMPLE_RATE, subtype: str = "PCM_24",
+              bext: Any = None) -> Path:
     """Write audio (n, channels) as WAV atomically; ExportError names the file on failure.
 
     For integer subtypes libsndfile clips samples beyond +-1 (soundfile turns clipping on),
     so an over-full stem distorts mildly instead of wrapping round; tests check this.
+    With `bext` (a media.bwf.BextInfo) and a PCM subtype the file is a Broadcast WAV, written
+    by media.bwf (which clips the same way).
     """
     import soundfile as sf  # media-layer dependency, imported where used to keep import time low
 
     path = Path(path)
+    pcm_bits = {"PCM_16": 16, "PCM_24": 24, "PCM_32": 32}.get(subtype)
+    if bext is not None and pcm_bits is not None:
+        from sfxstudio.media.bwf import write_bwf
+
+        return write_bwf(path, data, rate, bext, pcm_bits)
     x = np.asarray(data, dtype=np.float32)
     # RIFF sizes are 32-bit; beyond 4 GiB use RF64 (long timelines at 24-bit 48 kHz: ~6.9 h).
     bytes_per = {"PCM_16": 2, "PCM_24": 3, "PCM_32": 4, "FLOAT": 4, "DOUBLE": 8}.get(subtype, 4)

@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ import numpy as np
 from sfxstudio.core.atomic import atomic_path
 from sfxstudio.core.errors import BadInputError, Cancelled, ExportError
 from sfxstudio.media.audio_io import write_wav
+from sfxstudio.media.bwf import BextInfo
 from sfxstudio.media.render import SAMPLE_RATE, apply_peak_guard, db_to_gain, peak_dbfs
 
 PEAK_DBFS = -1.0
@@ -66,10 +67,17 @@ def _stereo_frames(data: np.ndarray, frames: int | None) -> np.ndarray:
     return x
 
 
-def export_wav(mix: np.ndarray, path: str | Path, duration: float, rate: int = SAMPLE_RATE) -> Path:
-    """The effects track: 24-bit WAV of exactly round(duration * rate) frames (padded or trimmed)."""
+def export_wav(mix: np.ndarray, path: str | Path, duration: float, rate: int = SAMPLE_RATE,
+               bext: BextInfo | None = None, gain_db: float = 0.0) -> Path:
+    """The effects track: 24-bit Broadcast WAV of exactly round(duration * rate) frames (padded
+    or trimmed), `gain_db` applied (a loudness normalisation). `bext` says what the bext chunk
+    holds; None writes a plain one (originator SFX Studio, time reference 0)."""
     frames = round(duration * rate)
-    return write_wav(path, _stereo_frames(mix, frames), rate, "PCM_24")
+    audio = _stereo_frames(mix, frames)
+    if gain_db:
+        audio = audio * np.float32(db_to_gain(gain_db))
+    info = bext if bext is not None else BextInfo(description=f"SFX Studio effects track: {Path(path).stem}")
+    return write_wav(path, audio, rate, "PCM_24", bext=info)
 
 
 _UNSAFE = re.compile(r"[^\w.-]+")
@@ -108,8 +116,12 @@ def stem_file_names(class_names: list[str]) -> dict[str, str]:
 
 
 def export_stems(stems: Mapping[str, np.ndarray], folder: str | Path, duration: float,
-                 rate: int = SAMPLE_RATE) -> dict[str, float]:
-    """<class>.wav (24-bit) per stem in `folder` (created if needed); returns each stem's peak dBFS.
+                 rate: int = SAMPLE_RATE, gain_db: float = 0.0,
+                 bext: BextInfo | None = None) -> dict[str, float]:
+    """<class>.wav (24-bit Broadcast WAV) per stem in `folder` (created if needed), `gain_db`
+    applied to each (the effects track's normalisation, so the stems still sum to it); returns
+    each stem's peak dBFS as written. `bext` is the template of each file's bext chunk (the
+    description names the class).
 
     File names come from `stem_file_names` (sanitised, distinct). Stems are not peak-guarded
     (that would change their balance); a peak above 0 dBFS is clipped in the file, so callers
@@ -124,9 +136,11 @@ def export_stems(stems: Mapping[str, np.ndarray], folder: str | Path, duration: 
         raise ExportError(folder, f"cannot create the folder ({exc.strerror or exc})") from exc
     peaks: dict[str, float] = {}
     names = stem_file_names(list(stems))
+    template = bext or BextInfo()
     for name, audio in stems.items():
-        export_wav(audio, folder / names[name], duration, rate)
-        peaks[name] = peak_dbfs(audio)
+        info = replace(template, description=f"SFX Studio stem: {name}"[:256])
+        export_wav(audio, folder / names[name], duration, rate, bext=info, gain_db=gain_db)
+        peaks[name] = peak_dbfs(audio) + gain_db
     return peaks
 
 
@@ -230,13 +244,15 @@ def export_mp4(
     progress: ProgressFn | None = None,
     cancel: CancelFn | None = None,
     original: np.ndarray | bool | None = True,
+    master_gain_db: float = 0.0,
 ) -> Mp4Result:
     """The video with one audio track: original * original gain + effects * effects gain.
 
     effects: (n, 2) float32 at 48 kHz, sample 0 = the first video frame (padded/trimmed to
     the video's duration). original: True decodes the video's own audio (audio_io
     .decode_video_audio); pass an array already decoded to save the work, or None for
-    effects only. progress(fraction) is called as audio is encoded; cancel (a callable or an
+    effects only. master_gain_db scales the whole mix (a true-peak ceiling); the peak guard
+    still follows. progress(fraction) is called as audio is encoded; cancel (a callable or an
     Event) stops ffmpeg and raises Cancelled. The video stream is copied unless MP4 cannot
     carry its codec; then it is re-encoded with libx264 and the result's note says so.
     """
@@ -252,6 +268,8 @@ def export_mp4(
     orig = _original_audio(video_path) if original is True else (None if original is False else original)
     if orig is not None:
         mix += _stereo_frames(orig, frames) * np.float32(db_to_gain(original_gain_db))
+    if master_gain_db:
+        mix *= np.float32(db_to_gain(master_gain_db))
     apply_peak_guard(mix, PEAK_DBFS)
     lead = round(timing.offset * SAMPLE_RATE)
     if lead:
