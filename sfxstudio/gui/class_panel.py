@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -568,7 +568,7 @@ class ClassPanel(QWidget):
             return
         self.model.push(SetClassVariations(name, paths, f"{label} ({display_name(name).lower()})"))
 
-    def add_variation_files(self, files: list[str | Path]) -> None:
+    def add_variation_files(self, files: Sequence[str | Path]) -> None:
         if self._current is None:
             return
         lib = self.library()
