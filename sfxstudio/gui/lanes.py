@@ -18,6 +18,7 @@ import bisect
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import PurePosixPath
+from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -152,7 +153,7 @@ class LaneCanvas(pg.GraphicsObject):
         return best
 
     # -- painting ----------------------------------------------------------------------------
-    def paint(self, painter: QPainter, option, widget=None) -> None:  # type: ignore[no-untyped-def]
+    def paint(self, painter: QPainter, option: Any, widget: Any = None) -> None:
         view = self.viewRect()
         if view is None:
             return
@@ -221,7 +222,7 @@ class LaneCanvas(pg.GraphicsObject):
         painter.restore()
 
     # -- mouse -------------------------------------------------------------------------------
-    def hoverEvent(self, ev) -> None:  # type: ignore[no-untyped-def]
+    def hoverEvent(self, ev: Any) -> None:
         if ev.isExit():
             self.setCursor(Qt.CursorShape.ArrowCursor)
             return
@@ -231,7 +232,7 @@ class LaneCanvas(pg.GraphicsObject):
                  Qt.CursorShape.OpenHandCursor if seg is not None else Qt.CursorShape.CrossCursor)
         self.setCursor(shape)
 
-    def mouseClickEvent(self, ev) -> None:  # type: ignore[no-untyped-def]
+    def mouseClickEvent(self, ev: Any) -> None:
         p = ev.pos()
         seg, _part = self.segment_at(p.x(), p.y())
         if ev.button() == Qt.MouseButton.LeftButton:
@@ -251,7 +252,7 @@ class LaneCanvas(pg.GraphicsObject):
                 self._lane_names[lane] if lane is not None else None)
             menu.exec(ev.screenPos().toPoint())
 
-    def mouseDragEvent(self, ev) -> None:  # type: ignore[no-untyped-def]
+    def mouseDragEvent(self, ev: Any) -> None:
         if ev.button() != Qt.MouseButton.LeftButton:
             ev.ignore()  # middle drag pans, right drag zooms (the ViewBox's defaults)
             return
@@ -478,21 +479,21 @@ class EffectLanes(QWidget):
         doc = self.model.document
         seg = doc.find(segment_id) if segment_id is not None else None
         if seg is not None:
-            menu.addAction("Delete", lambda: (self.select(seg.id), self.delete_selected()))
+            menu.addAction("Delete", lambda: (self.select(seg.id), self.delete_selected()))  # type: ignore[func-returns-value]
             split = menu.addAction("Split at playhead", self.split_at_playhead)
             split.setEnabled(can_split(seg, snap(self.playhead_time(), self.frame()), doc.min_length))
             if seg.origin != "mute":
                 sub = menu.addMenu("Change class")
                 for c in doc.classes.effect_classes():
                     act = sub.addAction(c.display_name,
-                                        lambda name=c.name: self.change_class(seg.id, name))
+                                        lambda name=c.name: self.change_class(seg.id, name))  # type: ignore[misc]
                     act.setCheckable(True)
                     act.setChecked(c.name == seg.class_name)
             menu.addSeparator()
         add = menu.addMenu("Add lane")
         for c in doc.classes.effect_classes():
             if c.name not in self._lanes:
-                add.addAction(c.display_name, lambda name=c.name: self.add_lane(name))
+                add.addAction(c.display_name, lambda name=c.name: self.add_lane(name))  # type: ignore[misc]
         show_all = menu.addAction("Show all classes", lambda: self.set_show_all_lanes(not self._show_all))
         show_all.setCheckable(True)
         show_all.setChecked(self._show_all)
