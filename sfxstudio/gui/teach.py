@@ -4,7 +4,7 @@ The editor's manual effects and deleted effects (mute ranges) say what the analy
 really are. `TeachRun` trains a new head on those frames' cached embeddings in a JobWorker,
 writes the new bundle next to the base one (models/<base>-taught-<n>), and re-classifies the
 open video from the same cached embeddings: no video decoding, so it takes seconds. The window
-then adopts the result (`MainWindow._adopt_taught_model`).
+then adopts the result (`ModelManager._adopt_taught`).
 
 The worker gets a snapshot of the project, never the live Document; the teach progress
 callback reaches the dialog through a queued Qt signal. Nothing here imports TensorFlow at

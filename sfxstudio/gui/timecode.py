@@ -47,13 +47,13 @@ def parse_timecode(text: str, fps: float | None = None) -> float:
     m = _MS.match(text)
     if not m:
         raise ValueError(f"{text.strip()!r} is not a timecode (HH:MM:SS.mmm)")
-    h, mi, s = m.groups()
+    hours, minutes, secs = m.groups()
     has_colon = ":" in text
-    if has_colon and float(s) >= 60:
+    if has_colon and float(secs) >= 60:
         raise ValueError(f"{text.strip()!r}: seconds must be below 60")
-    if h is not None and int(mi) >= 60:
+    if hours is not None and int(minutes) >= 60:
         raise ValueError(f"{text.strip()!r}: minutes must be below 60")
-    return int(h or 0) * 3600 + int(mi or 0) * 60 + float(s)
+    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(secs)
 
 
 def format_duration(seconds: float | None) -> str:

@@ -11,6 +11,9 @@ dashed line in each row is the threshold (drag it; the change is one undo step o
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
@@ -38,11 +41,11 @@ def cache_axes(plot: pg.PlotWidget) -> None:
 class TimeAxis(pg.AxisItem):
     """Time ticks as editors read them (1:02:03, 2:05.5), not SI-prefixed seconds."""
 
-    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.enableAutoSIPrefix(False)
 
-    def tickStrings(self, values, scale, spacing) -> list[str]:  # type: ignore[no-untyped-def]
+    def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:
         out = []
         for v in values:
             # Round the whole value first so 59.96 s shows as 1:00.0, never 0:60.0.
@@ -57,18 +60,18 @@ class TimeAxis(pg.AxisItem):
 class ScrubViewBox(pg.ViewBox):
     """Left click/drag seeks instead of panning; other buttons keep pyqtgraph's behaviour."""
 
-    def __init__(self, on_seek, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, on_seek: Callable[[float], None], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._on_seek = on_seek
 
-    def mouseClickEvent(self, ev) -> None:  # type: ignore[no-untyped-def]
+    def mouseClickEvent(self, ev: Any) -> None:
         if ev.button() == Qt.MouseButton.LeftButton:
             ev.accept()
             self._on_seek(self.mapSceneToView(ev.scenePos()).x())
         else:
             super().mouseClickEvent(ev)
 
-    def mouseDragEvent(self, ev, axis=None) -> None:  # type: ignore[no-untyped-def]
+    def mouseDragEvent(self, ev: Any, axis: int | None = None) -> None:
         if ev.button() == Qt.MouseButton.LeftButton and not ev.modifiers():
             ev.accept()
             self._on_seek(self.mapSceneToView(ev.scenePos()).x())
@@ -220,7 +223,8 @@ class ProbabilityTimeline(QWidget):
             self._times = np.asarray(cache.times, np.float64)
             # One transposed copy so each class's curve is a contiguous row.
             self._cols = np.ascontiguousarray(np.asarray(cache.probs, np.float32).T)
-            self._peaks = self._cols.max(axis=1) if self._cols.shape[1] else np.zeros(len(self._names))
+            self._peaks = (self._cols.max(axis=1) if self._cols.shape[1]
+                           else np.zeros(len(self._names), np.float32))
             self._duration = float(cache.duration)
         self._build_curves()
         self._set_curve_data()
@@ -360,7 +364,7 @@ class ProbabilityTimeline(QWidget):
     def _on_params(self) -> None:
         self._layout_rows()
 
-    def _on_hover(self, args) -> None:  # type: ignore[no-untyped-def]
+    def _on_hover(self, args: Sequence[QPointF]) -> None:
         pos: QPointF = args[0]
         if not self.plot.sceneBoundingRect().contains(pos) or not len(self._times):
             return

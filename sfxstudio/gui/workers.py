@@ -143,7 +143,7 @@ class JobWorker(QObject):
         """Block until the thread ends (for closing the window and tests)."""
         return self._thread.wait(timeout_ms)
 
-    def thread(self) -> QThread:  # type: ignore[override]
+    def thread(self) -> QThread:
         return self._thread
 
     @Slot()
