@@ -12,7 +12,13 @@ import pytest
 import soundfile as sf
 
 from sfxstudio.media.audio_io import write_wav
-from sfxstudio.media.bwf import BextInfo, read_bext, seconds_to_timecode, timecode_seconds, video_start_timecode
+from sfxstudio.media.bwf import (
+    BextInfo,
+    read_bext,
+    seconds_to_timecode,
+    timecode_seconds,
+    video_start_timecode,
+)
 from sfxstudio.media.export import export_wav, find_ffmpeg
 
 

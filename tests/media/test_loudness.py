@@ -122,8 +122,9 @@ def test_normalisation_respects_the_true_peak_ceiling():
 
 
 def _ebur128(path) -> tuple[float, float]:
-    r = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128=peak=true",
-                        "-f", "null", "-"], capture_output=True, text=True, check=True)
+    r = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostats", "-i", str(path),
+                        "-af", "ebur128=peak=true", "-f", "null", "-"],
+                       capture_output=True, text=True, check=True)
     integrated = float(re.findall(r"I:\s+(-?[\d.]+) LUFS", r.stderr)[-1])
     peak = float(re.findall(r"Peak:\s+(-?[\d.]+) dBFS", r.stderr)[-1])
     return integrated, peak

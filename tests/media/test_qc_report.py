@@ -46,7 +46,8 @@ def test_report_parses_and_holds_the_numbers(tmp_path):
         title="QC report: fx.wav", video="/v/demo.mp4", fps=25.0, target_lufs=-23.0, true_peak_ceiling=-1.0,
         outputs=[("Effects track", "/out/fx.wav")],
         loudness=[LoudnessRow("Effects track", -23.02, -3.71, 2.2), LoudnessRow("Full mix", -21.0, -0.5)],
-        warnings=["no sound for class 'lightning': its effects are silent", "stem 'fire' clips: peak +1.2 dBFS"],
+        warnings=["no sound for class 'lightning': its effects are silent",
+                  "stem 'fire' clips: peak +1.2 dBFS"],
         effects=[EffectRow("00:00:01:04", "00:00:03:00", "<script>cars</script>", "cars/a.wav", "x.wav"),
                  EffectRow("00:00:05:00", "00:00:06:10", "fire", None)])
     path = write_report(report, report_path(tmp_path / "fx.wav"))

@@ -21,8 +21,9 @@ from tests.fixtures.media import write_video
 
 
 def _ebur128(path: Path) -> tuple[float, float]:
-    r = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128=peak=true",
-                        "-f", "null", "-"], capture_output=True, text=True, check=True)
+    r = subprocess.run([find_ffmpeg(), "-hide_banner", "-nostats", "-i", str(path),
+                        "-af", "ebur128=peak=true", "-f", "null", "-"],
+                       capture_output=True, text=True, check=True)
     return (float(re.findall(r"I:\s+(-?[\d.]+) LUFS", r.stderr)[-1]),
             float(re.findall(r"Peak:\s+(-?[\d.]+) dBFS", r.stderr)[-1]))
 
@@ -43,7 +44,8 @@ def project(tmp_path) -> Project:
 def test_everything_at_once_to_ebu_r128(tmp_path, project):
     out = tmp_path / "out"
     out.mkdir()
-    request = DeliveryRequest(wav=out / "fx.wav", mp4=out / "fx.mp4", stems=out / "stems", clips=out / "clips",
+    request = DeliveryRequest(wav=out / "fx.wav", mp4=out / "fx.mp4", stems=out / "stems",
+                              clips=out / "clips",
                               timelines={"otio": out / "fx.otio", "fcp7xml": out / "fx.xml"},
                               loudness_target=-23.0, true_peak=-1.0)
     result = deliver(project, request)
