@@ -35,6 +35,7 @@ class Transport(QWidget):
         self.duration_label = QLabel("", self)
         row = QHBoxLayout(self)
         row.setContentsMargins(4, 0, 4, 0)
+        row.setSpacing(2)  # as tight as the preview column it sits in
         row.addWidget(self.play_button)
         row.addWidget(self.timecode)
         row.addStretch(1)
