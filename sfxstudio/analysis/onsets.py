@@ -13,6 +13,7 @@ Pan: the energy-weighted horizontal centre of motion over the effect, either one
 
 from __future__ import annotations
 
+import bisect
 import math
 
 import numpy as np
@@ -102,16 +103,18 @@ def onsets_in(
     right = np.concatenate((r[1:], [-np.inf]))
     peaks = np.flatnonzero((r >= threshold) & (r >= left) & (r > right))
     order = sorted(peaks.tolist(), key=lambda i: (-r[i], i))
-    kept: list[int] = []
+    kept: list[float] = []  # sorted onset times: each candidate checks its two neighbours only
     t = times[a:b]
     for i in order:
         # back to the first frame of the rise: the previous frame already rose by half as much
         j = i
         while j > 0 and r[j - 1] >= 0.5 * r[i] and signal[a + j - 1] < signal[a + j]:
             j -= 1
-        if all(abs(t[j] - t[k]) >= min_gap for k in kept):
-            kept.append(j)
-    return sorted(float(t[k]) for k in kept) or fallback
+        tj = float(t[j])
+        at = bisect.bisect_left(kept, tj)
+        if (at == 0 or tj - kept[at - 1] >= min_gap) and (at == len(kept) or kept[at] - tj >= min_gap):
+            kept.insert(at, tj)
+    return kept or fallback
 
 
 def effect_pan(times: np.ndarray, centre: np.ndarray, energy: np.ndarray, start: float, end: float) -> float:

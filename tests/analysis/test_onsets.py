@@ -99,3 +99,15 @@ def test_pan_curve_follows_motion_smoothly_and_holds_when_still():
     assert np.ptp(pan[52:58]) < 0.05  # held while still (the average sees the hold)
     assert np.abs(np.diff(pan)).max() < 0.1  # no jumps
     assert (np.abs(pan) <= 1).all()
+
+
+@pytest.mark.timeout(60)
+def test_spacing_check_is_not_quadratic_on_noisy_motion() -> None:
+    """Two hours of noisy motion at 30 fps: thousands of candidate peaks, each checked against
+    its neighbours only (the old all-pairs check took minutes here)."""
+    rng = np.random.default_rng(0)
+    n = 216_000
+    times = np.arange(n) / 30.0
+    hits = onsets_in(0.0, n / 30.0, times, energy=rng.random(n), min_gap=0.25)
+    assert len(hits) > 1000
+    assert np.all(np.diff(hits) >= 0.25 - 1e-9)
