@@ -552,7 +552,8 @@ def _run_pool(jobs: list[VideoJob], settings: BatchSettings, workers: int, on_re
 
 def _stop_pool(pool: Any, grace: float) -> None:
     """Stop a pool's workers: a grace period to leave cooperatively, then terminate them."""
-    procs = list(getattr(pool, "_processes", {}).values())
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)  # idle workers leave at once
     deadline = time.monotonic() + grace
     for p in procs:
         p.join(max(0.0, deadline - time.monotonic()))
@@ -561,7 +562,6 @@ def _stop_pool(pool: Any, grace: float) -> None:
             p.terminate()
     for p in procs:
         p.join(2.0)
-    pool.shutdown(wait=False, cancel_futures=True)
 
 
 # --- the coordinator -----------------------------------------------------------------------
