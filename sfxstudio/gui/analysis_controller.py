@@ -21,8 +21,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
-from sfxstudio.core.errors import BadInputError
-from sfxstudio.core.paths import MODELS
 from sfxstudio.core.project import AnalysisParams
 from sfxstudio.gui import errors
 from sfxstudio.gui.document_model import DocumentModel
@@ -30,7 +28,7 @@ from sfxstudio.gui.settings import Settings, data_dir
 from sfxstudio.gui.teach import prepare_device
 from sfxstudio.gui.timecode import format_duration
 from sfxstudio.gui.workers import JobWorker
-from sfxstudio.ml.bundle import read_bundle_json
+from sfxstudio.ml.registry import builtin_entry, list_models
 
 if TYPE_CHECKING:
     from sfxstudio.pipeline.analysis_server import AnalysisServer
@@ -47,60 +45,24 @@ def user_models_dir() -> Path:
 # -------------------------------------------------------------------------------------------
 # Models (bundles) the combo offers; read from bundle.json only, so TensorFlow stays unloaded.
 def bundle_folders(user_folders: list[str]) -> list[tuple[str, Path]]:
-    """(label, folder) for models/*/bundle.json and the user's folders (a bundle, or a folder
-    of bundles), without duplicates, built-in first."""
-    found: list[tuple[str, Path]] = []
-    seen: set[Path] = set()
-
-    def add(folder: Path) -> None:
-        if not (folder / "bundle.json").is_file() or folder.resolve() in seen:
-            return
-        seen.add(folder.resolve())
-        try:
-            meta = read_bundle_json(folder)  # the one validating reader (no TensorFlow)
-        except BadInputError as exc:
-            log.warning("model list: %s", exc)  # a broken bundle is left out of the list
-            return
-        found.append((str(meta.get("name") or folder.name), folder))
-
-    # First: the built-in real-footage recogniser (built from the installed weights on first
-    # use, so it is listed whether or not its folder exists yet).
-    from sfxstudio.ml import imagenet
-
-    try:
-        builtin = imagenet.builtin_bundle_dir()
-        found.append((imagenet.BUILTIN_LABEL, builtin))
-        seen.add(builtin.resolve())
-    except BadInputError as exc:  # an unreadable mapping table: the list goes on without it
-        log.warning("model list: %s", exc)
-    roots = [MODELS, *[Path(f) for f in user_folders]]
-    for root in roots:
-        if not root.is_dir():
-            continue
-        add(root)
-        for sub in sorted(p for p in root.iterdir() if p.is_dir()):
-            add(sub)
-    return found
+    """(label, folder) of the models to offer: the one model list (ml.registry.list_models) the
+    command line's `model list` prints too, built-in first; reads bundle.json only."""
+    return [(entry.name, entry.folder) for entry in list_models(user_folders)]
 
 
 def builtin_model_dir() -> Path | None:
-    from sfxstudio.ml import imagenet
-
-    try:
-        return imagenet.builtin_bundle_dir()
-    except BadInputError:
-        return None
+    entry = builtin_entry()
+    return entry.folder if entry is not None else None
 
 
 def bundle_class_names(folder: Path) -> list[str]:
-    if folder.name.startswith("imagenet-lite0-") and not folder.exists():
-        from sfxstudio.core.classes import default_classes
-
-        return default_classes().names  # the built-in recogniser, not built yet
-    try:
-        return [str(c) for c in read_bundle_json(folder)["classes"]]
-    except BadInputError:
-        return []
+    """The class names a model outputs, from the same list (the built-in recogniser's even
+    before it is built); [] for a folder that is not a readable model."""
+    folder = Path(folder)
+    for entry in list_models([folder]):
+        if entry.folder.resolve() == folder.resolve():
+            return list(entry.classes)
+    return []
 
 
 # -------------------------------------------------------------------------------------------

@@ -14,14 +14,15 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 from sfxstudio.core.commands import Command, SetParams
 from sfxstudio.core.document import Document
 from sfxstudio.core.project import Project
-from sfxstudio.pipeline import compute_auto_segments
+from sfxstudio.pipeline.document import make_document as pipeline_document
 
 _SET_PARAMS_ID = 1001
 
 
 def make_document(project: Project | None = None, path: Path | None = None) -> Document:
-    """A Document wired to the analysis layer's segmentation (the GUI's default)."""
-    return Document(project, path, segmenter=compute_auto_segments)
+    """The pipeline's Document: the analysis layer's segmentation and a sound assigner, so every
+    effect records the file it plays (the command line's documents are made the same way)."""
+    return pipeline_document(project, path)
 
 
 class _UndoAdapter(QUndoCommand):
