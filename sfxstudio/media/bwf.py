@@ -91,8 +91,8 @@ def _to_pcm(x: np.ndarray, bits: int) -> bytes:
     """float (n, ch) -> little-endian PCM bytes, clipped to full scale (as libsndfile does)."""
     # float32 is exact here: scaling by a power of two keeps the 24-bit mantissa, and every
     # integer up to 2**24 is a float32. (float64 would double the memory traffic of a long stem.)
-    scale = np.float32(1 << (bits - 1)) if bits <= 24 else np.float64(1 << (bits - 1))
-    work = np.asarray(x, dtype=np.float32 if bits <= 24 else np.float64) * scale
+    scale = float(1 << (bits - 1))
+    work: np.ndarray = np.multiply(x, scale, dtype=np.float32 if bits <= 24 else np.float64)
     np.rint(work, out=work)
     np.clip(work, -scale, scale - 1, out=work)
     y = work.astype("<i4")

@@ -268,10 +268,52 @@ class SoundLibrary:
             if cached is not None:
                 return cached
             data = _decode(full)
+            gain = self.variation_gain(full, data)
+            if gain != 1.0:
+                data = data * np.float32(gain)
             data.setflags(write=False)
             with self._lock:
                 self._cache[full] = data
             return data
+
+    # -- matched loudness ----------------------------------------------------------------------
+
+    match_loudness = True  # variations of a class play at the class's median loudness
+
+    def loudness(self, full: Path, data: np.ndarray | None = None) -> float:
+        """The sound's loudness (LUFS, media.loudness.sound_loudness), measured once per file
+        version and kept in the user cache (sound_loudness.json, keyed by path, size, mtime)."""
+        from sfxstudio.media import loudness_cache
+
+        return loudness_cache.lookup(full, lambda: _decode(full) if data is None else data)
+
+    def variation_gain(self, full: Path, data: np.ndarray) -> float:
+        """Linear gain that brings this variation to its class's median loudness (1.0 for a class
+        with one sound, an unmeasurable one, or match_loudness off); at most +-12 dB, and never
+        more boost than the sound's headroom to full scale."""
+        if not self.match_loudness:
+            return 1.0
+        rel = self._relative(full)
+        cls = next((c for c, files in self._variations.items() if rel in files), None)
+        files = self._variations.get(cls or "", [])
+        if len(files) < 2:
+            return 1.0
+        own = self.loudness(full, data)
+        levels = [own if f == rel else self.loudness(self.resolve(f)) for f in files]
+        finite = [v for v in levels if np.isfinite(v)]
+        if not np.isfinite(own) or len(finite) < 2:
+            return 1.0
+        db = float(np.clip(np.median(finite) - own, -12.0, 12.0))
+        peak = max(float(data.max()), -float(data.min())) if data.size else 0.0
+        if peak > 0 and db > 0:
+            db = min(db, -20.0 * float(np.log10(peak)))
+        return float(10.0 ** (db / 20.0))
+
+    def _relative(self, full: Path) -> str:
+        try:
+            return full.relative_to(self.root).as_posix()
+        except ValueError:
+            return full.as_posix()
 
     def validate(self) -> list[str]:
         """Decode every variation; broken ones are dropped from their class and added to `.problems`.

@@ -137,3 +137,30 @@ def test_agrees_with_ffmpeg_ebur128(tmp_path):
     ours = L.measure(x)
     assert ours.integrated == pytest.approx(integrated, abs=0.1)
     assert ours.true_peak == pytest.approx(peak, abs=0.5)
+
+
+def test_library_variations_play_at_matched_loudness(tmp_path, monkeypatch):
+    import json
+
+    import soundfile as sf
+
+    from sfxstudio.media import loudness_cache
+    from sfxstudio.media.library import SoundLibrary
+
+    monkeypatch.setenv("SFXSTUDIO_CACHE_DIR", str(tmp_path / "cache"))
+    loudness_cache.reset_memory()
+    for name, db in (("dog/loud.wav", -10.0), ("dog/soft.wav", -30.0), ("cat/only.wav", -30.0)):
+        (tmp_path / "lib" / name).parent.mkdir(parents=True, exist_ok=True)
+        sf.write(tmp_path / "lib" / name, _sine(1000, 1.0, db), RATE, subtype="PCM_24")
+    lib = SoundLibrary.load(tmp_path / "lib")
+    loud, soft = L.sound_loudness(lib.samples("dog/loud.wav")), L.sound_loudness(lib.samples("dog/soft.wav"))
+    assert loud == pytest.approx(-20.0, abs=0.1) and soft == pytest.approx(-20.0, abs=0.1)
+    assert L.sound_loudness(lib.samples("cat/only.wav")) == pytest.approx(-30.0, abs=0.1)  # nothing to match
+    cache = json.loads((tmp_path / "cache" / "sound_loudness.json").read_text())
+    assert len(cache) == 2 and all(e["lufs"] < -9 for e in cache.values())
+    # measured once: a new library reads the cache instead of measuring again
+    loudness_cache.reset_memory()
+    monkeypatch.setattr(L, "sound_loudness", lambda *_a: pytest.fail("measured again"))
+    again = SoundLibrary.load(tmp_path / "lib")
+    assert L.integrated_loudness(again.samples("dog/soft.wav")) == pytest.approx(-20.0, abs=0.1)
+    loudness_cache.reset_memory()
