@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from sfxstudio.core.errors import BadInputError, ExportError
+from sfxstudio.core.errors import BadInputError, ExportError, SfxError
 from sfxstudio.ml import kinds
 from sfxstudio.ml.bundle_file import (
     BUNDLE_JSON,
@@ -256,7 +257,7 @@ class ModelBundle:
         if key is None:
             self.runtime_note = "in-memory model: runs on TensorFlow"
             return False
-        info = lite.find_compiled(key)
+        info = lite.find_compiled(key, self.path)
         if info is not None:
             try:
                 self._use_compiled(info)
@@ -300,7 +301,7 @@ class ModelBundle:
         if runtime == "lite":
             # Cached conversion: no Keras model to build (ResNet152V2: ~1.5 s instead of ~12 s).
             key = lite.compiled_key(model_path, meta)
-            info = lite.find_compiled(key)
+            info = lite.find_compiled(key, folder)
             if info is not None:
                 try:
                     return cls(folder, meta, None, compiled=info)
@@ -465,3 +466,28 @@ def _load_keras(folder: Path, meta: dict[str, Any], runtime: str) -> ModelBundle
 
 
 KERAS_KIND = kinds.BundleKind("keras", load=_load_keras)
+
+
+PRECOMPILE_ENV = "SFXSTUDIO_PRECOMPILE"  # "0": bundles are written without their CPU conversion
+
+
+def precompile(folder: str | Path) -> bool:
+    """Convert a just-written bundle for the CPU runtime and store the conversion in the folder.
+
+    Called by everything that writes a bundle for the editor (model create, train, teach, the
+    ImageNet recogniser), so the first analysis with a new model converts nothing (the machine's
+    cache stays the fallback). Never fails the bundle: a conversion that fails or disagrees
+    with TensorFlow is logged and the bundle keeps working on TensorFlow / the cache.
+    """
+    from sfxstudio.ml import lite
+
+    if os.environ.get(PRECOMPILE_ENV, "1") == "0" or not lite.available():
+        return False
+    folder = Path(folder)
+    try:
+        bundle = ModelBundle.load(folder, runtime="lite")
+        key = bundle.compiled_key() if bundle.runtime == "lite" else None
+        return key is not None and lite.carry_compiled(folder, key)
+    except (SfxError, OSError) as exc:
+        log.warning("%s: not converted for the CPU runtime now (%s); the first analysis will", folder, exc)
+        return False

@@ -61,11 +61,11 @@ def create_bundle(backbone: str, out: str | Path, weights: str = "none", classes
                   allow_download: bool = False) -> Path:
     """An untrained bundle: the backbone (ImageNet, random or local weights) with a new head."""
     from sfxstudio.ml.backbones import build_classifier
-    from sfxstudio.ml.bundle import save_bundle
+    from sfxstudio.ml.bundle import precompile, save_bundle
 
     names = read_class_names(classes)
     model, info = build_classifier(backbone, len(names), weights=weights, allow_download=allow_download)
-    return save_bundle(
+    out_dir = save_bundle(
         model, out, names, backbone=info["backbone"], preprocessing=info["preprocessing"],
         input_size=tuple(info["input_size"]), weights_source=info["weights_source"],
         embedding_layer=info["embedding_layer"],
@@ -73,3 +73,5 @@ def create_bundle(backbone: str, out: str | Path, weights: str = "none", classes
                     "its predictions mean nothing yet.",
         training={"note": "untrained (sfxstudio model create)"},
     )
+    precompile(out_dir)  # the first analysis with it converts nothing
+    return out_dir

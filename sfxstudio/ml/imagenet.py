@@ -49,7 +49,7 @@ from sfxstudio.core import validate
 from sfxstudio.core.classes import OTHERWISE, default_classes
 from sfxstudio.core.errors import BadInputError, ExportError
 from sfxstudio.core.paths import RESOURCES
-from sfxstudio.ml.bundle import ModelBundle, model_io_shapes, traced_forward
+from sfxstudio.ml.bundle import ModelBundle, model_io_shapes, precompile, traced_forward
 from sfxstudio.ml.bundle_file import (
     BUNDLE_JSON,
     FORMAT,
@@ -444,6 +444,7 @@ def create_imagenet_bundle(
         "training": {"method": "none (ImageNet classifier, mapped)"},
     }
     write_bundle_folder(out_dir, model, meta, overwrite)
+    precompile(out_dir)  # the first analysis with it converts nothing
     return out_dir
 
 

@@ -147,9 +147,34 @@ def compiled_paths(key: str) -> tuple[Path, Path]:
     return d / f"{key}.tflite", d / f"{key}.json"
 
 
-def find_compiled(key: str) -> dict[str, Any] | None:
-    """The description of a cached conversion, or None when there is none (or it is unusable)."""
-    model_file, info_file = compiled_paths(key)
+BUNDLE_COMPILED = "model.tflite"  # the conversion a bundle folder carries (written with it)
+
+
+def find_compiled(key: str, folder: str | Path | None = None) -> dict[str, Any] | None:
+    """The description of a conversion for `key`: this machine's cache first, else the one the
+    bundle `folder` carries (made when the bundle was written, so a new model's first analysis
+    converts nothing); None when neither is there or usable."""
+    found = _find_compiled(compiled_paths(key), key)
+    if found is None and folder is not None:
+        folder = Path(folder)
+        found = _find_compiled((folder / BUNDLE_COMPILED, folder / (BUNDLE_COMPILED + ".json")), key)
+    return found
+
+
+def carry_compiled(folder: str | Path, key: str) -> bool:
+    """Copy this machine's cached conversion for `key` into the bundle folder (atomically), so
+    the bundle carries it to other machines and empty caches. False when there is none."""
+    src_model, src_info = compiled_paths(key)
+    if _find_compiled((src_model, src_info), key) is None:
+        return False
+    folder = Path(folder)
+    atomic_write_bytes(folder / BUNDLE_COMPILED, src_model.read_bytes())
+    atomic_write_bytes(folder / (BUNDLE_COMPILED + ".json"), src_info.read_bytes())
+    return True
+
+
+def _find_compiled(paths: tuple[Path, Path], key: str) -> dict[str, Any] | None:
+    model_file, info_file = paths
     if not model_file.is_file() or not info_file.is_file():
         return None
     try:
@@ -182,7 +207,7 @@ def cached_for_folder(folder: str | Path) -> bool:
         key_of = kinds.get(meta.get("kind", "keras")).compiled_key
         # zeroshot: the image graph comes from the preset, not from model.keras
         key = key_of(folder, meta) if key_of is not None else compiled_key(folder / MODEL_FILE, meta)
-        return find_compiled(key) is not None
+        return find_compiled(key, folder) is not None
     except (OSError, ValueError, SfxError):
         return False
 

@@ -192,7 +192,7 @@ def teach(
     """
     import keras
 
-    from sfxstudio.ml.bundle import MODEL_FILE, load_keras_model, save_bundle
+    from sfxstudio.ml.bundle import MODEL_FILE, load_keras_model, precompile, save_bundle
 
     started = time.perf_counter()
     loaded = None if isinstance(base_bundle_dir, (str, Path)) else base_bundle_dir
@@ -310,6 +310,7 @@ def teach(
         name=name,
         overwrite=overwrite,
     )
+    precompile(out)  # the first analysis with the taught model converts nothing
     if progress is not None:
         progress({"phase": "done", "path": str(out), "accuracy": after})
     return out

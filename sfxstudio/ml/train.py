@@ -24,7 +24,7 @@ import numpy as np
 from sfxstudio.core.classes import OTHERWISE, default_classes
 from sfxstudio.core.errors import BadInputError, Cancelled
 from sfxstudio.ml.backbones import backbone_spec, build_classifier, count_params
-from sfxstudio.ml.bundle import save_bundle
+from sfxstudio.ml.bundle import precompile, save_bundle
 
 ProgressFn = Callable[[dict[str, Any]], None]
 
@@ -338,7 +338,7 @@ def _finish(
         "date": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "parameters": count_params(model),
     }
-    return save_bundle(
+    written = save_bundle(
         model,
         out_dir,
         class_names,
@@ -353,6 +353,8 @@ def _finish(
         supported_classes=supported_classes,
         overwrite=overwrite,
     )
+    precompile(written)  # the first analysis with it converts nothing
+    return written
 
 
 def _phases(
