@@ -1,13 +1,17 @@
-"""Export dialog: the effects track (WAV) and the video with the effects mixed in (MP4).
+"""Export dialog: effects track (Broadcast WAV), MP4 with the mix, stems, per-effect clips and
+timelines for every editing tool (OTIO, FCP 7 XML, FCPXML, EDL, AAF), to a loudness spec.
 
-Each output format is an `Exporter` entry in `EXPORTERS`; a later format (stems, timeline
-interchange...) joins the dialog by adding an entry. The export runs in a JobWorker on a snapshot
-of the project, with progress and Cancel; at the end the dialog says where the files went and
-offers to open the folder.
+Each output format is an `Exporter` entry in `EXPORTERS`. The built-in ones name a field of
+pipeline.delivery.DeliveryRequest (`delivery`): they are written together by one `deliver`
+call (the mix rendered and measured once, a QC report beside the first output); an exporter
+with only a `run` function is called on its own. The export runs in a JobWorker on a snapshot
+of the project, with progress and Cancel; at the end the dialog shows the integrated loudness
+and true peak, says where the files went and offers to open the folder.
 """
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -20,6 +24,7 @@ from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -69,6 +74,18 @@ class Exporter:
     run: Callable[[ExportJob, Path, ProgressFn, CancelFn], str]  # returns a note ("" = none)
     uses_levels: bool = False
     default_enabled: bool = True
+    delivery: str | None = None  # "wav", "mp4", "stems", "clips" or "timeline:<format>"
+    is_folder: bool = False
+
+
+class ExportResults(list):
+    """(label, path, note) per output written, plus the loudness summary lines."""
+
+    loudness: list[str]
+
+    def __init__(self, items: Any = (), loudness: list[str] | None = None) -> None:
+        super().__init__(items)
+        self.loudness = list(loudness or [])
 
 
 def _export_wav(job: ExportJob, path: Path, progress: ProgressFn, cancel: CancelFn) -> str:
@@ -88,74 +105,193 @@ def _export_mp4(job: ExportJob, path: Path, progress: ProgressFn, cancel: Cancel
     return str(getattr(result, "note", "") or "")
 
 
+def _timeline_exporters() -> list[Exporter]:
+    from sfxstudio.media.timeline import TIMELINE_FORMATS
+
+    def never(job: ExportJob, path: Path, progress: ProgressFn, cancel: CancelFn) -> str:
+        raise AssertionError("timelines are written by pipeline.delivery")
+
+    return [Exporter(fmt, f"Timeline: {spec.label}", spec.suffix, f"{spec.label} (*{spec.suffix})",
+                     f".sfx{spec.suffix}", never, default_enabled=False, delivery=f"timeline:{fmt}")
+            for fmt, spec in TIMELINE_FORMATS.items()]
+
+
+def _folder_only(job: ExportJob, path: Path, progress: ProgressFn, cancel: CancelFn) -> str:
+    raise AssertionError("folders are written by pipeline.delivery")
+
+
 EXPORTERS: list[Exporter] = [
-    Exporter("wav", "Effects track (WAV, 24-bit 48 kHz)", ".wav", "WAV audio (*.wav)", ".effects.wav",
-             _export_wav),
+    Exporter("wav", "Effects track (Broadcast WAV, 24-bit 48 kHz)", ".wav", "WAV audio (*.wav)",
+             ".effects.wav", _export_wav, delivery="wav"),
     Exporter("mp4", "Video with effects (MP4)", ".mp4", "MP4 video (*.mp4)", ".sfx.mp4", _export_mp4,
-             uses_levels=True),
+             uses_levels=True, delivery="mp4"),
+    Exporter("stems", "Stems (one Broadcast WAV per class, in a folder)", "", "", "_stems", _folder_only,
+             default_enabled=False, delivery="stems", is_folder=True),
+    Exporter("clips", "Per-effect clips with handles (Broadcast WAVs, in a folder)", "", "", "_clips",
+             _folder_only, default_enabled=False, delivery="clips", is_folder=True),
+    *_timeline_exporters(),
 ]
+
+# (label, LUFS target or None) offered in the dialog
+LOUDNESS_SPECS: list[tuple[str, float | None]] = [
+    ("Off (measure only)", None), ("EBU R128: -23 LUFS", -23.0), ("ATSC A/85: -24 LKFS", -24.0)]
+
+
+def _delivery_request(targets: list[tuple[Exporter, Path]], original_gain_db: float, effects_gain_db: float,
+                      loudness_target: float | None, true_peak: float) -> Any:
+    from sfxstudio.pipeline.delivery import DeliveryRequest
+
+    request = DeliveryRequest(loudness_target=loudness_target, true_peak=true_peak,
+                              original_gain_db=original_gain_db, effects_gain_db=effects_gain_db)
+    for exporter, path in targets:
+        key = exporter.delivery or ""
+        if key.startswith("timeline:"):
+            request.timelines[key.split(":", 1)[1]] = path
+        else:
+            setattr(request, key, path)
+    return request
+
+
+def _run_delivery(project: Project, request: Any, cancel: CancelFn, started: float) -> Iterator[Any]:
+    """pipeline.delivery.deliver beside the worker, its progress turned into yields; the last
+    item is the DeliveryResult."""
+    from sfxstudio.pipeline import Progress
+    from sfxstudio.pipeline.delivery import deliver
+
+    reports: queue.Queue[tuple[float, str]] = queue.Queue()
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["result"] = deliver(project, request, progress=lambda f, m: reports.put((f, m)),
+                                        cancel=cancel)
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=work, name="export-delivery", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.1)
+        last = None
+        while not reports.empty():
+            last = reports.get_nowait()
+        if last is not None:
+            yield Progress(int(1000 * min(1.0, last[0])), 1000, started, message=last[1])
+    if "error" in outcome:
+        raise outcome["error"]
+    yield outcome["result"]
 
 
 def export_job(project: Project, targets: list[tuple[Exporter, Path]], original_gain_db: float,
-               effects_gain_db: float) -> Callable[[CancelFn], Iterator[Any]]:
-    """The generator job the worker runs: render the mix once, then write each target.
+               effects_gain_db: float, loudness_target: float | None = None,
+               true_peak: float = -1.0) -> Callable[[CancelFn], Iterator[Any]]:
+    """The generator job the worker runs: the built-in outputs in one pipeline.delivery pass,
+    then any other exporter on the rendered mix.
 
-    Result: list of (label, path, note). Progress: 0-20 % render, the rest split over targets.
+    Result: ExportResults of (label, path, note) with the loudness summary lines.
     """
     from sfxstudio.pipeline import Progress
 
+    delivered = [(e, p) for e, p in targets if e.delivery]
+    others = [(e, p) for e, p in targets if not e.delivery]
+
     def job(cancel: CancelFn) -> Iterator[Any]:
-        from sfxstudio.pipeline import load_library, render_project
-
         started = time.monotonic()
-        total = 1000
-        yield Progress(0, total, started, message="Rendering the effects")
-        library = load_library(project)
-        if project.analysis is not None:
-            duration = project.analysis.duration
-        else:
-            from sfxstudio.media.video import probe
-
-            assert project.video is not None
-            duration = probe(project.video).duration
-        mix = render_project(project, library, duration=duration)
-        if cancel():
-            raise Cancelled("export cancelled")
-        shared = ExportJob(project, mix, duration, original_gain_db, effects_gain_db)
-        results: list[tuple[str, Path, str]] = []
-        share = 800 // max(1, len(targets))
-        for i, (exporter, path) in enumerate(targets):
-            base = 200 + i * share
-            yield Progress(base, total, started, message=f"Writing {path.name}")
-            # The exporter reports progress through a callback; run it beside us and turn its
-            # reports into yields so the worker's throttling and cancel checks keep working.
-            fractions: queue.Queue[float] = queue.Queue()
-            outcome: dict[str, Any] = {}
-
-            def work(exporter: Exporter = exporter, path: Path = path,
-                     fractions: queue.Queue[float] = fractions,
-                     outcome: dict[str, Any] = outcome) -> None:
-                try:
-                    outcome["note"] = exporter.run(shared, path, fractions.put, cancel)
-                except BaseException as exc:
-                    outcome["error"] = exc
-
-            thread = threading.Thread(target=work, name=f"export-{exporter.key}", daemon=True)
-            thread.start()
-            while thread.is_alive():
-                thread.join(0.1)
-                fraction = None
-                while not fractions.empty():
-                    fraction = fractions.get_nowait()
-                if fraction is not None:
-                    yield Progress(base + int(share * min(1.0, fraction)), total, started,
-                                   message=f"Writing {path.name}")
-            if "error" in outcome:
-                raise outcome["error"]
-            results.append((exporter.label, path, outcome.get("note", "")))
-        yield Progress(total, total, started, message="Export finished", result=results, finished=True)
+        results = ExportResults()
+        if delivered:
+            request = _delivery_request(delivered, original_gain_db, effects_gain_db, loudness_target,
+                                        true_peak)
+            for item in _run_delivery(project, request, cancel, started):
+                if isinstance(item, Progress):
+                    if not others:
+                        yield item
+                    else:  # the delivery is the first half of the job
+                        yield Progress(item.done // 2, 1000, started, message=item.message)
+                else:
+                    results.extend(item.outputs)
+                    results.loudness = item.summary_lines()
+        if not others:
+            yield Progress(1000, 1000, started, message="Export finished", result=results, finished=True)
+            return
+        for item in _others_job(project, others, original_gain_db, effects_gain_db, cancel, started,
+                                500 if delivered else 0):
+            if getattr(item, "finished", False):
+                results.extend(item.result)
+                yield Progress(1000, 1000, started, message="Export finished", result=results, finished=True)
+            else:
+                yield item
 
     return job
+
+
+def _others_job(project: Project, targets: list[tuple[Exporter, Path]], original_gain_db: float,
+                effects_gain_db: float, cancel: CancelFn, started: float, offset: int) -> Iterator[Any]:
+    """Render the mix once, then write each target with its own `run` (0-20 % render)."""
+    from sfxstudio.pipeline import Progress, load_library, render_project
+
+    total = 1000
+
+    def at(value: int) -> int:  # this part's progress inside [offset, total]
+        return offset + value * (total - offset) // total
+
+    yield Progress(at(0), total, started, message="Rendering the effects")
+    library = load_library(project)
+    if project.analysis is not None:
+        duration = project.analysis.duration
+    else:
+        from sfxstudio.media.video import probe
+
+        assert project.video is not None
+        duration = probe(project.video).duration
+    mix = render_project(project, library, duration=duration)
+    if cancel():
+        raise Cancelled("export cancelled")
+    shared = ExportJob(project, mix, duration, original_gain_db, effects_gain_db)
+    results: list[tuple[str, Path, str]] = []
+    share = 800 // max(1, len(targets))
+    for i, (exporter, path) in enumerate(targets):
+        base = 200 + i * share
+        yield Progress(at(base), total, started, message=f"Writing {path.name}")
+        # The exporter reports progress through a callback; run it beside us and turn its
+        # reports into yields so the worker's throttling and cancel checks keep working.
+        fractions: queue.Queue[float] = queue.Queue()
+        outcome: dict[str, Any] = {}
+
+        def work(exporter: Exporter = exporter, path: Path = path,
+                 fractions: queue.Queue[float] = fractions,
+                 outcome: dict[str, Any] = outcome) -> None:
+            try:
+                outcome["note"] = exporter.run(shared, path, fractions.put, cancel)
+            except BaseException as exc:
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=work, name=f"export-{exporter.key}", daemon=True)
+        thread.start()
+        while thread.is_alive():
+            thread.join(0.1)
+            fraction = None
+            while not fractions.empty():
+                fraction = fractions.get_nowait()
+            if fraction is not None:
+                yield Progress(at(base + int(share * min(1.0, fraction))), total, started,
+                               message=f"Writing {path.name}")
+        if "error" in outcome:
+            raise outcome["error"]
+        results.append((exporter.label, path, outcome.get("note", "")))
+    yield Progress(total, total, started, message="Export finished", result=results, finished=True)
+
+
+def _setting(settings: Settings, name: str, default: Any) -> Any:
+    """A setting the dialog remembers when gui.settings declares it (else the default)."""
+    try:
+        return settings.get(name)
+    except KeyError:
+        return default
+
+
+def _set_setting(settings: Settings, name: str, value: Any) -> None:
+    with contextlib.suppress(KeyError):  # not declared in gui.settings.OPTIONS: not remembered
+        settings.set(name, value)
 
 
 class _LevelControl(QWidget):
@@ -209,6 +345,7 @@ class ExportDialog(QDialog):
         self.exporters = exporters or EXPORTERS
         self.worker: JobWorker | None = None
         self.results: list[tuple[str, Path, str]] = []
+        self.loudness_lines: list[str] = []
         self.result_box: QMessageBox | None = None
         self.checks: dict[str, QCheckBox] = {}
         self.paths: dict[str, QLineEdit] = {}
@@ -240,6 +377,31 @@ class ExportDialog(QDialog):
         self.original_level.changed.connect(self._levels_changed)
         self.effects_level.changed.connect(self._levels_changed)
 
+        spec = QGroupBox("Loudness (ITU-R BS.1770 / EBU R128)", self)
+        spec_form = QFormLayout(spec)
+        self.loudness_spec = QComboBox(self)
+        self.loudness_spec.setObjectName("loudnessSpec")
+        for label, target in LOUDNESS_SPECS:
+            self.loudness_spec.addItem(label, target)
+        saved = _setting(settings, "export/loudness_target", None)
+        for i, (_label, target) in enumerate(LOUDNESS_SPECS):
+            if target == saved:
+                self.loudness_spec.setCurrentIndex(i)
+        self.true_peak = QDoubleSpinBox(self)
+        self.true_peak.setObjectName("truePeak")
+        self.true_peak.setRange(-20.0, 0.0)
+        self.true_peak.setDecimals(1)
+        self.true_peak.setSingleStep(0.5)
+        self.true_peak.setSuffix(" dBTP")
+        saved_peak = _setting(settings, "export/true_peak", -1.0)
+        self.true_peak.setValue(float(saved_peak) if isinstance(saved_peak, (int, float)) else -1.0)
+        spec_form.addRow("Normalise to:", self.loudness_spec)
+        spec_form.addRow("True-peak ceiling:", self.true_peak)
+        self.loudness_label = QLabel("Integrated loudness and true peak are shown after the export.", self)
+        self.loudness_label.setObjectName("loudnessResult")
+        self.loudness_label.setWordWrap(True)
+        spec_form.addRow(self.loudness_label)
+
         self.progress = QProgressBar(self)
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
@@ -257,6 +419,7 @@ class ExportDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(outputs)
         layout.addWidget(levels)
+        layout.addWidget(spec)
         layout.addWidget(self.progress)
         layout.addWidget(self.status)
         layout.addWidget(self.buttons)
@@ -269,6 +432,11 @@ class ExportDialog(QDialog):
 
     def _browse(self, exporter: Exporter) -> None:
         current = self.paths[exporter.key].text()
+        if exporter.is_folder:
+            folder = QFileDialog.getExistingDirectory(self, f"Export {exporter.label}", current)
+            if folder:
+                self.paths[exporter.key].setText(folder)
+            return
         name, _ = QFileDialog.getSaveFileName(self, f"Export {exporter.label}", current, exporter.file_filter)
         if name:
             path = Path(name)
@@ -299,6 +467,8 @@ class ExportDialog(QDialog):
                 return f"Choose a file for \u201c{exporter.label}\u201d."
             if not path.parent.is_dir():
                 return f"{path}: the folder {path.parent} does not exist."
+            if exporter.is_folder and path.exists() and not path.is_dir():
+                return f"{path}: is a file, not a folder."
             if self.project.video and path.resolve() == Path(self.project.video).resolve():
                 return f"{path}: this is the source video; choose another name."
             if path.resolve() in seen:
@@ -316,11 +486,16 @@ class ExportDialog(QDialog):
         self.settings.set("export/original_gain_db", original_db)
         self.settings.set("export/effects_gain_db", effects_db)
         self.settings.set("files/last_export_dir", str(targets[0][1].parent))
+        target_lufs = self.loudness_spec.currentData()
+        _set_setting(self.settings, "export/loudness_target", target_lufs)
+        _set_setting(self.settings, "export/true_peak", float(self.true_peak.value()))
         # A snapshot: edits made while the export runs do not change what is written.
         snapshot = replace(self.project, segments=list(self.project.segments),
                            class_attributes=dict(self.project.class_attributes),
                            class_variations={k: list(v) for k, v in self.project.class_variations.items()})
-        worker = JobWorker(export_job(snapshot, targets, original_db, effects_db), name="export", parent=self)
+        job = export_job(snapshot, targets, original_db, effects_db, loudness_target=target_lufs,
+                         true_peak=float(self.true_peak.value()))
+        worker = JobWorker(job, name="export", parent=self)
         worker.progress.connect(self._on_progress)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
@@ -333,7 +508,8 @@ class ExportDialog(QDialog):
 
     def _set_running(self, running: bool) -> None:
         self.export_button.setEnabled(not running)
-        for w in [*self.checks.values(), *self.paths.values(), self.original_level, self.effects_level]:
+        for w in [*self.checks.values(), *self.paths.values(), self.original_level, self.effects_level,
+                  self.loudness_spec, self.true_peak]:
             w.setEnabled(not running if w not in self.paths.values() else
                          not running and self.checks[self._key_of(w)].isChecked())
         self.cancel_button.setText("Cancel" if running else "Close")
@@ -347,6 +523,9 @@ class ExportDialog(QDialog):
 
     def _on_finished(self, results: list[tuple[str, Path, str]]) -> None:
         self.results = results or []
+        self.loudness_lines = list(getattr(results, "loudness", []) or [])
+        if self.loudness_lines:
+            self.loudness_label.setText("\n".join(line[0].upper() + line[1:] for line in self.loudness_lines))
         self.progress.setValue(1000)
         self.status.setText("Export finished.")
         self.exportFinished.emit(self.results)
@@ -367,6 +546,8 @@ class ExportDialog(QDialog):
         lines = []
         for label, path, note in self.results:
             lines.append(f"\u2022 {label}:\n   {path}" + (f"\n   ({note})" if note else ""))
+        if self.loudness_lines:
+            lines += ["", *self.loudness_lines]
         box = QMessageBox(QMessageBox.Icon.Information, "Export finished",
                           "The files are ready:\n\n" + "\n".join(lines), parent=self)
         box.setObjectName("exportResult")
@@ -396,4 +577,5 @@ class ExportDialog(QDialog):
         super().reject()
 
 
-__all__ = ["EXPORTERS", "ExportDialog", "ExportError", "ExportJob", "Exporter", "export_job"]
+__all__ = ["EXPORTERS", "LOUDNESS_SPECS", "ExportDialog", "ExportError", "ExportJob", "ExportResults",
+           "Exporter", "export_job"]

@@ -72,7 +72,8 @@ def test_mp4_export_with_levels(qtbot: Any, make_video: Any, gui_settings: Any, 
     dialog.set_path("wav", tmp_path / "fx.wav")
     dialog.set_path("mp4", tmp_path / "mixed.mp4")
     results = run_export(qtbot, dialog)
-    assert [r[1] for r in results[0]] == [tmp_path / "fx.wav", tmp_path / "mixed.mp4"]
+    assert [r[1] for r in results[0]] == [tmp_path / "fx.wav", tmp_path / "mixed.mp4",
+                                          tmp_path / "fx.report.html"]
     from sfxstudio.media.video import probe
 
     info = probe(tmp_path / "mixed.mp4")
@@ -120,3 +121,34 @@ def test_cancel_leaves_no_file(qtbot: Any, make_video: Any, gui_settings: Any, t
     assert cancelled == [True]
     assert not (tmp_path / "fx.wav").exists()
     assert "cancelled" in dialog.status.text()
+
+
+def test_every_format_to_ebu_r128_and_loudness_shown(qtbot: Any, make_video: Any, gui_settings: Any,
+                                                     tmp_path: Path) -> None:
+    from sfxstudio.media.bwf import read_bext
+    from sfxstudio.media.loudness import integrated_loudness
+    from sfxstudio.media.timeline import TIMELINE_FORMATS
+
+    video = make_video(seconds=2.0, fps=10)
+    dialog = ExportDialog(project_for(video), gui_settings)
+    qtbot.addWidget(dialog)
+    # the dialog offers every delivery
+    assert {"wav", "mp4", "stems", "clips", *TIMELINE_FORMATS} <= set(dialog.checks)
+    specs = [dialog.loudness_spec.itemData(i) for i in range(dialog.loudness_spec.count())]
+    assert specs == [None, -23.0, -24.0]
+    assert dialog.true_peak.value() == -1.0
+    dialog.loudness_spec.setCurrentIndex(1)
+    dialog.set_path("wav", tmp_path / "fx.wav")
+    dialog.set_enabled("mp4", False)
+    for key, name in (("stems", "stems"), ("clips", "clips"), ("otio", "fx.otio"), ("edl", "fx.edl")):
+        dialog.set_enabled(key, True)
+        dialog.set_path(key, tmp_path / name)
+    results = run_export(qtbot, dialog)
+    written = {Path(r[1]).name for r in results[0]}
+    assert {"fx.wav", "stems", "clips", "fx.otio", "fx.edl", "fx.report.html"} <= written
+    audio, rate = sf.read(str(tmp_path / "fx.wav"))
+    assert integrated_loudness(audio, rate) == pytest.approx(-23.0, abs=0.1)
+    assert read_bext(tmp_path / "fx.wav") is not None
+    assert len(list((tmp_path / "clips").glob("*.wav"))) == 1
+    assert "-23.0 LUFS" in dialog.loudness_label.text() and "true peak" in dialog.loudness_label.text()
+    assert dialog.result_box is not None and "-23.0 LUFS" in dialog.result_box.text()
