@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from sfxstudio import cli
-from sfxstudio.pipeline.batch import (
+from sfxstudio.pipeline.batch_files import (
     MANIFEST,
     Manifest,
     find_videos,

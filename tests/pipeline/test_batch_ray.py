@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from sfxstudio.core.project import AnalysisParams
-from sfxstudio.pipeline.batch import MANIFEST, BatchSettings, read_manifest, run_batch
+from sfxstudio.pipeline.batch import BatchSettings, run_batch
+from sfxstudio.pipeline.batch_files import MANIFEST, read_manifest
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'sfxstudio[ray]'; "
                                         "scripts/setup.sh installs it)")
