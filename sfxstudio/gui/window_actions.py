@@ -18,6 +18,21 @@ Key = QKeySequence | QKeySequence.StandardKey | Qt.Key | str
 K = QKeySequence.StandardKey
 
 
+def platform_keys(standard: QKeySequence.StandardKey) -> list[QKeySequence]:
+    """The platform's keys for a standard command (they differ between X11, Windows, macOS)."""
+    return list(QKeySequence.keyBindings(standard))
+
+
+def unique_keys(keys: list[Key]) -> list[QKeySequence]:
+    """Each key once, in order: an action listing a key twice never fires on it."""
+    out: list[QKeySequence] = []
+    for k in keys:
+        seq = k if isinstance(k, QKeySequence) else QKeySequence(k)
+        if not seq.isEmpty() and seq not in out:
+            out.append(seq)
+    return out
+
+
 class WindowActions:
     """The window's QActions (added to the window, so their keys work whichever panel has focus)."""
 
@@ -54,7 +69,10 @@ class WindowActions:
         self.undo = undo_stack.createUndoAction(window, "&Undo")
         self.undo.setShortcuts([QKeySequence(K.Undo)])
         self.redo = undo_stack.createRedoAction(window, "&Redo")
-        self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(K.Redo)])
+        # Premiere and Resolve users press Ctrl+Shift+Z or Ctrl+Y; the platform's own Redo key
+        # is often one of them (X11: Ctrl+Shift+Z), and one key listed twice on one action makes
+        # Qt call it ambiguous and do nothing, so each key is listed once.
+        self.redo.setShortcuts(unique_keys(["Ctrl+Shift+Z", "Ctrl+Y", *platform_keys(K.Redo)]))
         for a in (self.undo, self.redo):
             a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             window.addAction(a)
@@ -87,7 +105,7 @@ class WindowActions:
         action = QAction(text, self._window)
         if shortcut is not None:
             keys = shortcut if isinstance(shortcut, list) else [shortcut]
-            action.setShortcuts([k if isinstance(k, QKeySequence) else QKeySequence(k) for k in keys])
+            action.setShortcuts(unique_keys(keys))
         # Window context: the keys work whichever panel has focus (text fields still get
         # their own arrows first via ShortcutOverride), as in editing software.
         action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)

@@ -126,3 +126,43 @@ def test_menus_show_the_shortcuts(ready: Any) -> None:
     assert w.act.split.shortcut().toString() == "S"
 
 
+
+def _fires(w: Any) -> int:
+    return len([s for s in w.model.document.segments if s.class_name == "fire" and s.origin != "mute"])
+
+
+X11_REDO = ["Ctrl+Shift+Z", "Redo"]
+WINDOWS_REDO = ["Ctrl+Y", "Alt+Shift+Backspace", "Ctrl+Shift+Z"]
+
+
+@pytest.mark.parametrize("platform", [X11_REDO, WINDOWS_REDO], ids=["x11", "windows"])
+def test_redo_keys_work_whatever_the_platform_calls_redo(qtbot: Any, make_window: Any, make_video: Any,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         platform: list[str]) -> None:
+    """Issue 15 #2: on X11 the platform's Redo is Ctrl+Shift+Z, which the window listed twice on
+    one action ("Ambiguous shortcut overload": nothing happened) and Ctrl+Y was not bound."""
+    from PySide6.QtGui import QKeySequence
+
+    from sfxstudio.gui import window_actions
+
+    monkeypatch.setattr(window_actions, "platform_keys",
+                        lambda _standard: [QKeySequence(k) for k in platform])
+    w = make_window()
+    w.resize(1280, 800)
+    w.show()
+    keys = [k.toString() for k in w.act.redo.shortcuts()]
+    assert len(keys) == len(set(keys)) and {"Ctrl+Shift+Z", "Ctrl+Y"} <= set(keys)
+    w.set_document(Project(video=str(make_video(seconds=4.0, fps=FPS))), None)
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=3000)
+    w.model.document.set_params(k=0.0)
+    from sfxstudio.core.commands import AddSegment
+    from sfxstudio.core.segments import Segment
+
+    w.model.push(AddSegment(Segment("fire", 1.0, 2.0, origin="manual")))
+    ctrl, shift = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
+    for redo in ((Qt.Key.Key_Y, ctrl), (Qt.Key.Key_Z, ctrl | shift)):
+        key(qtbot, w, Qt.Key.Key_Z, ctrl)
+        assert _fires(w) == 0
+        key(qtbot, w, *redo)
+        assert _fires(w) == 1, f"{redo} did not redo"
