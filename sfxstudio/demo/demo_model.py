@@ -44,6 +44,11 @@ RENDER_SIZES: tuple[tuple[int, int], ...] = ((256, 144), (320, 180), (384, 216),
 # there is none), so it gets twice the training frames.
 OTHERWISE_WEIGHT = 2
 FRAMES_PER_CLIP = 2
+# Overlap frames per sky/ground pair: per_class / OVERLAP_SHARE (8 pairs: as many frames as one class).
+OVERLAP_SHARE = 8
+# Layered mode's per-class threshold for the demo: where two classes share the screen each
+# scores about 0.5, so 0.5 would sit on the edge (the demo run uses the same value).
+LAYERED_TAU = 0.3
 
 DESCRIPTION = (
     "Built-in demo model. Recognises only the demo's procedurally drawn scenes of 8 classes: "
@@ -104,6 +109,45 @@ def render_dataset(
     return np.concatenate(xs), np.concatenate(ys)
 
 
+def render_overlaps(
+    per_pair: int, seed: int, jpeg_fraction: float = 0.5
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Frames of two classes at once (scenes.OVERLAP_PAIRS: a sky scene over a ground scene).
+
+    Returns (x uint8 (M, 96, 96, 3), sky label (M,), ground label (M,)). Training uses every
+    frame twice, once per label: with cross-entropy that is the soft target 1/2 + 1/2 (the
+    trainer takes integer labels only), so both classes score about 0.5 where both are on
+    screen, and layered mode's per-class threshold can find both.
+    """
+    from sfxstudio.demo.scenes import OVERLAP_PAIRS, OverlapClip
+
+    names = model_classes()
+    rng = np.random.default_rng([seed, 98])
+    xs, a, b = [], [], []
+    for p, (sky, ground) in enumerate(OVERLAP_PAIRS):
+        frames = []
+        for i in range(int(per_pair)):
+            if i % FRAMES_PER_CLIP == 0:
+                size = RENDER_SIZES[int(rng.integers(len(RENDER_SIZES)))]
+                clip = OverlapClip(sky, ground, size, seed * 100 + p, i // FRAMES_PER_CLIP)
+            f = clip.frame(float(rng.uniform(0, 20.0)))
+            frames.append(_jpeg(f, int(rng.integers(30, 92))) if rng.random() < jpeg_fraction else f)
+        xs.append(to_model_input(frames))
+        a.append(np.full(len(frames), names.index(sky), np.int64))
+        b.append(np.full(len(frames), names.index(ground), np.int64))
+    return np.concatenate(xs), np.concatenate(a), np.concatenate(b)
+
+
+def overlap_recall(bundle: Any, x: np.ndarray, sky: np.ndarray, ground: np.ndarray,
+                   tau: float = 0.3) -> dict[str, Any]:
+    """On overlap frames: the fraction where both classes score >= tau, and each on its own."""
+    p = bundle.predict(x)[0]
+    i = np.arange(len(x))
+    ps, pg = p[i, sky], p[i, ground]
+    return {"frames": len(x), "tau": tau, "both": round(float(((ps >= tau) & (pg >= tau)).mean()), 4),
+            "sky": round(float((ps >= tau).mean()), 4), "ground": round(float((pg >= tau).mean()), 4)}
+
+
 def frame_accuracy(bundle: Any, x: np.ndarray, y: np.ndarray, batch: int = 256) -> dict[str, Any]:
     """Top-1 accuracy overall and per class (class names from the bundle)."""
     pred = np.concatenate([bundle.predict(x[i : i + batch])[0].argmax(1) for i in range(0, len(x), batch)])
@@ -129,7 +173,7 @@ def evaluate_video(
     bundle: Any, video: str | Path, truth_path: str | Path, k: float = 1.0, tau: float = 0.5, batch: int = 128
 ) -> dict[str, Any]:
     """Classify every frame of a demo video, smooth with the project's auto_segments, score it."""
-    from sfxstudio.analysis import auto_segments
+    from sfxstudio.analysis import auto_segments, layered_segments
 
     truth = load_truth(truth_path)
     names = bundle.class_names
@@ -148,14 +192,18 @@ def evaluate_video(
     tt = np.asarray(times)
     fd = 1.0 / truth.fps
     segs = auto_segments(p, tt, fd, names, names.index(OTHERWISE), k, tau, truth.duration)
-    # Per-frame truth: the class whose segment holds the frame's middle, else otherwise.
+    # Per-frame truth: the class whose segment holds the frame's middle, else otherwise (in an
+    # overlap, the later-listed class: frame accuracy is a single-label measure).
     want = np.full(len(tt), names.index(OTHERWISE))
     mid = tt + fd / 2
     for cls, a, b in truth.segments:
         want[(mid >= a) & (mid < b)] = names.index(cls)
+    layered = layered_segments(p, tt, fd, names, names.index(OTHERWISE), k, LAYERED_TAU, truth.duration)
     raw = p.argmax(1)
     ev = event_f1(segs, truth.segments)
     sg = segment_f1(segs, truth.segments, truth.duration)
+    ev_l = event_f1(layered, truth.segments)
+    sg_l = segment_f1(layered, truth.segments, truth.duration)
     return {
         "video": truth.video,
         "frames": len(tt),
@@ -166,6 +214,9 @@ def evaluate_video(
         "event_counts": {key: ev["overall"][key] for key in ("tp", "fp", "fn")},
         "segment_f1": round(sg["overall"]["f1"], 4),
         "segments": [(s.class_name, round(s.start, 3), round(s.end, 3)) for s in segs],
+        "layered": {"tau": LAYERED_TAU, "event_f1": round(ev_l["overall"]["f1"], 4),
+                    "event_counts": {key: ev_l["overall"][key] for key in ("tp", "fp", "fn")},
+                    "segment_f1": round(sg_l["overall"]["f1"], 4)},
     }
 
 
@@ -241,6 +292,10 @@ def build_demo_model(
     names = model_classes()
     t0 = time.perf_counter()
     x, y = render_dataset(per_class, TRAIN_SEED, otherwise_weight=OTHERWISE_WEIGHT)
+    per_pair = max(2, per_class // OVERLAP_SHARE)
+    xo, sky, ground = render_overlaps(per_pair, TRAIN_SEED)
+    x, y = np.concatenate([x, xo, xo]), np.concatenate([y, sky, ground])
+    xto, tsky, tground = render_overlaps(max(2, test_per_class // 2), HELDOUT_SEED)
     xv, yv = render_dataset(val_per_class, VAL_SEED) if val_per_class > 0 else (x[:0], y[:0])
     xt, yt = render_dataset(test_per_class, HELDOUT_SEED)
     t_render = time.perf_counter() - t0
@@ -284,6 +339,8 @@ def build_demo_model(
     )
     bundle = ModelBundle.load(out_dir)
     held = frame_accuracy(bundle, xt, yt)
+    held_overlap = overlap_recall(bundle, xto, tsky, ground=tground)
+    log(f"held-out overlap frames: {held_overlap}")
     log(
         f"held-out frame accuracy {held['accuracy']:.4f} on {held['frames']} frames; "
         f"per class {held['per_class']}"
@@ -296,6 +353,8 @@ def build_demo_model(
             "jpeg_fraction": 0.5,
             "frames_per_clip": FRAMES_PER_CLIP,
             "train_per_class": per_class,
+            "overlap_frames_per_pair": per_pair,
+            "overlap_pairs": "scenes.OVERLAP_PAIRS, each frame once per class (a 1/2 + 1/2 target)",
             "otherwise_weight": OTHERWISE_WEIGHT,
             "val_per_class": val_per_class,
             "heldout_per_class": test_per_class,
@@ -305,6 +364,7 @@ def build_demo_model(
             "batch_size": batch_size,
         },
         "heldout": held,
+        "heldout_overlaps": held_overlap,
         "heldout_accuracy_before_batchnorm_recalibration": before,
     }
     if len(xv):

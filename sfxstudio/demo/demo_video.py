@@ -1,9 +1,12 @@
 """The demo video: drawn scenes of every demo class, cut together, with its ground truth.
 
 Each effect class appears at least once (3-8 s), in a shuffled order, separated by `otherwise`
-stretches (2-5 s); when time is left, more effect stretches are added. Frames are drawn and
+stretches (2-5 s); two overlap stretches show two classes at once (a sky scene over a ground
+scene); when time is left, more effect stretches are added. Frames are drawn and
 encoded one at a time (H.264 via PyAV, yuv420p), so memory stays constant whatever the length.
-The ground truth is written beside the video as `<stem>.truth.json` (see events.py).
+The ground truth is written beside the video as `<stem>.truth.json` (see events.py): segments
+(overlapping where two classes share the screen) and the drawn discrete events (lightning
+flashes, drop impacts, key presses) as "events": [{"class", "time"}].
 
 Seeds: the video's clips come from seed DEMO_VIDEO_SEED (one clip per stretch, indexed by its
 position), which no training or held-out seed of the demo model uses.
@@ -11,6 +14,7 @@ position), which no training or held-out seed of the demo model uses.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,8 +25,8 @@ import numpy as np
 from sfxstudio.core.atomic import atomic_path
 from sfxstudio.core.classes import OTHERWISE
 from sfxstudio.core.errors import ExportError
-from sfxstudio.demo.events import write_truth
-from sfxstudio.demo.scenes import CLASSES, Clip
+from sfxstudio.demo.events import write_demo_truth
+from sfxstudio.demo.scenes import CLASSES, OVERLAP_PAIRS, SKY_CLASSES, Clip, OverlapClip
 
 DEMO_VIDEO_SEED = 7001
 EFFECT_LENGTH = (3.0, 8.0)  # seconds
@@ -34,35 +38,57 @@ class Stretch:
     class_name: str
     first_frame: int
     n_frames: int
+    also: str = ""  # a second class on screen at the same time (an overlap stretch), or ""
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return (self.class_name, self.also) if self.also else (self.class_name,)
+
+
+# Overlap stretches (two classes at once) go after these many single-class stretches, so even a
+# short video shows one; each pairs a different sky class with a ground class.
+OVERLAP_AFTER = (2, 6)
 
 
 def plan_stretches(seconds: float, fps: float, seed: int = DEMO_VIDEO_SEED) -> list[Stretch]:
     """The cut list: alternating `otherwise` and effect stretches filling `seconds` exactly.
 
-    Every effect class appears at least once when it fits (seconds >= ~42 s); lengths are
-    drawn from EFFECT_LENGTH and GAP_LENGTH, then trimmed towards their minimums to fit.
+    Every effect class appears at least once on its own when it fits (seconds >= ~52 s), and
+    two overlap stretches show a sky class over a ground class (scenes.OVERLAP_PAIRS); lengths
+    are drawn from EFFECT_LENGTH and GAP_LENGTH, then trimmed towards their minimums to fit.
     """
     if seconds <= 0 or fps <= 0:
         raise ValueError("seconds and fps must be positive")
     rng = np.random.default_rng([int(seed), 1])
     effects = [c for c in CLASSES if c != OTHERWISE]
-    order = list(rng.permutation(effects))
-    plan: list[tuple[str, float, float]] = [(OTHERWISE, rng.uniform(*GAP_LENGTH) * 0.5, 1.0)]
-    total = plan[0][1]
+    order = [str(c) for c in rng.permutation(effects)]
+    pair_rng = np.random.default_rng([int(seed), 2])  # its own stream: the singles stay as they were
+    pairs = [
+        (sky, str(pair_rng.choice([g for s, g in OVERLAP_PAIRS if s == sky]))) for sky in SKY_CLASSES
+    ]
+    plan: list[tuple[str, str, float, float]] = [(OTHERWISE, "", rng.uniform(*GAP_LENGTH) * 0.5, 1.0)]
+    total = plan[0][2]
     i = 0
+    singles = 0
     while i < len(order) or total < seconds:
-        cls = order[i] if i < len(order) else str(rng.choice(effects))
-        # Never the same class twice in a row: the cut would not be a new event.
-        if len(plan) >= 2 and plan[-2][0] == cls:
-            cls = effects[(effects.index(cls) + 1) % len(effects)]
+        if pairs and singles == OVERLAP_AFTER[len(SKY_CLASSES) - len(pairs)]:
+            cls, also = pairs.pop(0)
+        else:
+            cls, also = (order[i] if i < len(order) else str(rng.choice(effects))), ""
+            # Never a class of the previous effect again: the cut would not be a new event.
+            if len(plan) >= 2 and cls in (plan[-2][0], plan[-2][1]):
+                cls = effects[(effects.index(cls) + 1) % len(effects)]
+                if len(plan) >= 2 and cls in (plan[-2][0], plan[-2][1]):
+                    cls = effects[(effects.index(cls) + 1) % len(effects)]
+            i += 1
+            singles += 1
         d = rng.uniform(*EFFECT_LENGTH)
         g = rng.uniform(*GAP_LENGTH)
-        plan += [(cls, d, EFFECT_LENGTH[0]), (OTHERWISE, g, GAP_LENGTH[0])]
+        plan += [(cls, also, d, EFFECT_LENGTH[0]), (OTHERWISE, "", g, GAP_LENGTH[0])]
         total += d + g
-        i += 1
     # Trim the excess over the minimums proportionally so the plan fills `seconds`.
-    lengths = np.array([p[1] for p in plan])
-    mins = np.minimum(np.array([p[2] for p in plan]), lengths)
+    lengths = np.array([p[2] for p in plan])
+    mins = np.minimum(np.array([p[3] for p in plan]), lengths)
     excess = lengths.sum() - seconds
     slack = (lengths - mins).sum()
     if excess > 0 and slack > 0:
@@ -75,10 +101,39 @@ def plan_stretches(seconds: float, fps: float, seed: int = DEMO_VIDEO_SEED) -> l
     bounds[-1] = seconds
     frames = np.round(bounds * fps).astype(int)
     out = []
-    for (cls, _, _), a, b in zip(plan, frames[:-1], frames[1:], strict=True):
+    for (cls, also, _, _), a, b in zip(plan, frames[:-1], frames[1:], strict=True):
         if b > a:
-            out.append(Stretch(cls, int(a), int(b - a)))
+            out.append(Stretch(cls, int(a), int(b - a), also))
     return out
+
+
+def stretch_clip(st: Stretch, size: tuple[int, int], seed: int, index: int) -> Clip | OverlapClip:
+    """The drawn clip of one stretch: a single scene, or a sky scene over a ground scene."""
+    if st.also:
+        return OverlapClip(st.class_name, st.also, size, seed, index)
+    return Clip(st.class_name, size, seed, index=index)
+
+
+def scripted_events(stretches: list[Stretch], fps: float, size: tuple[int, int] = (64, 36),
+                    seed: int = DEMO_VIDEO_SEED) -> list[tuple[str, float]]:
+    """(class, video time) of every discrete event the video draws, sorted by time.
+
+    The time is that of the first video frame that shows the event (frame-exact: a sound synced
+    to the picture lands there), so an event scripted between two frames counts from the next.
+    Events of `otherwise` stretches (their drawn rooms and skies) are not effects. The scenes'
+    scripts do not depend on the frame size, so a tiny size gives the same times cheaply.
+    """
+    out: list[tuple[str, float]] = []
+    for k, st in enumerate(stretches):
+        if st.class_name == OTHERWISE:
+            continue
+        clip = stretch_clip(st, size, seed, k)
+        span = st.n_frames / fps
+        for cls, t in clip.events(0.0, span):
+            frame = math.ceil(t * fps - 1e-9)  # the first frame at or after the scripted time
+            if frame < st.n_frames:
+                out.append((cls, round((st.first_frame + frame) / fps, 6)))
+    return sorted(out, key=lambda e: (e[1], e[0]))
 
 
 def render_demo_video(
@@ -116,7 +171,7 @@ def render_demo_video(
             stream.pix_fmt = "yuv420p"
             stream.options = {"crf": str(crf), "preset": preset}
             for k, st in enumerate(stretches):
-                clip = Clip(st.class_name, (w, h), seed, index=k)
+                clip = stretch_clip(st, (w, h), seed, k)
                 for i in range(st.n_frames):
                     frame = av.VideoFrame.from_ndarray(clip.frame(i / fps), format="rgb24")
                     container.mux(stream.encode(frame))
@@ -127,11 +182,13 @@ def render_demo_video(
     except av.FFmpegError as exc:
         raise ExportError(out_path, f"encoding failed ({exc})") from exc
     segments = [
-        (st.class_name, st.first_frame / fps, (st.first_frame + st.n_frames) / fps)
+        (cls, st.first_frame / fps, (st.first_frame + st.n_frames) / fps)
         for st in stretches
         if st.class_name != OTHERWISE
+        for cls in st.classes
     ]
-    write_truth(truth_path, out_path.name, total / fps, fps, segments)
+    events = scripted_events(stretches, fps, seed=seed)
+    write_demo_truth(truth_path, out_path.name, total / fps, fps, segments, events)
     return out_path, truth_path
 
 

@@ -93,6 +93,11 @@ class Scene:
     def frame(self, t: float) -> np.ndarray:  # uint8 (h, w, 3) RGB
         raise NotImplementedError
 
+    def event_times(self, t0: float, t1: float) -> np.ndarray:
+        """Scene times in [t0, t1) of the discrete events the scene draws (a flash, a splash, a key
+        going down): where a sound should hit. Continuous scenes (fire, a river) have none."""
+        return np.empty(0, np.float64)
+
     # Drawing coordinates: height units -> OpenCV fixed point.
     def P(self, x: float, y: float) -> tuple[int, int]:
         return (round(x * self.h * ONE), round(y * self.h * ONE))

@@ -145,6 +145,7 @@ class Clip:
         w, h = int(size[0]), int(size[1])
         if w < 8 or h < 8:
             raise ValueError(f"frame size must be at least 8x8, not {w}x{h}")
+        self.class_name = class_name
         scene_rng, cam_rng = _clip_rngs(class_name, seed, index)
         work = _work_size((w, h))
         self.scene = _SCENES[class_name](scene_rng, *work)
@@ -152,6 +153,42 @@ class Clip:
 
     def frame(self, t: float) -> np.ndarray:
         return self.camera.apply(self.scene.frame(t), t)
+
+    def events(self, t0: float, t1: float) -> list[tuple[str, float]]:
+        """(class, clip time) of the discrete events drawn in [t0, t1) (the camera moves no time)."""
+        return [(self.class_name, float(t)) for t in self.scene.event_times(t0, t1)]
+
+
+# Two classes on screen at once: a sky scene above a ground scene, cut along a soft horizon
+# (a storm over a street, stars over a campfire). Every pair is something a film could show.
+SKY_CLASSES = ("lightning", "stars_shining")
+GROUND_CLASSES = ("cars", "wave", "river", "fire")
+OVERLAP_PAIRS: tuple[tuple[str, str], ...] = tuple((a, b) for a in SKY_CLASSES for b in GROUND_CLASSES)
+
+
+class OverlapClip:
+    """A sky clip over a ground clip: rows above a per-clip horizon (35-50 % of the height) come
+    from the sky clip, rows below from the ground clip, blended over 8 % of the height."""
+
+    def __init__(self, sky: str, ground: str, size: tuple[int, int], seed: int, index: int = 0) -> None:
+        if (sky, ground) not in OVERLAP_PAIRS:
+            raise ValueError(f"no demo overlap of {sky!r} over {ground!r}")
+        self.classes = (sky, ground)
+        self.sky = Clip(sky, size, seed, index)
+        self.ground = Clip(ground, size, seed, index + 10_000)
+        h = int(size[1])
+        rng = np.random.default_rng([int(seed), int(index), CLASSES.index(sky), CLASSES.index(ground)])
+        horizon = rng.uniform(0.35, 0.5) * h
+        y = np.arange(h, dtype=np.float32) + 0.5
+        self.alpha = np.clip((y - horizon) / (0.08 * h) + 0.5, 0.0, 1.0)[:, None, None]  # 1 = ground
+
+    def frame(self, t: float) -> np.ndarray:
+        a, b = self.sky.frame(t), self.ground.frame(t)
+        out = a.astype(np.float32) * (1.0 - self.alpha) + b.astype(np.float32) * self.alpha
+        return np.asarray(np.clip(out + 0.5, 0, 255).astype(np.uint8))
+
+    def events(self, t0: float, t1: float) -> list[tuple[str, float]]:
+        return sorted(self.sky.events(t0, t1) + self.ground.events(t0, t1), key=lambda e: (e[1], e[0]))
 
 
 def render_clip(

@@ -104,6 +104,11 @@ class Typing(Scene):
         self.hand_s = width * rng.uniform(0.09, 0.13)
         self.hand_p = rng.uniform(0, 6, 2)
 
+    def event_times(self, t0: float, t1: float) -> np.ndarray:
+        """Key presses (a key goes down)."""
+        k = self.k_t
+        return np.asarray(k[(k >= t0) & (k < t1)], np.float64)
+
     def frame(self, t: float) -> np.ndarray:
         out = self.static.copy()
         lo = np.searchsorted(self.k_t, t - self.k_len)

@@ -208,6 +208,11 @@ class Lightning(Scene):
         self.bolt_seed = int(rng.integers(2**31))
         self._bolts: dict[int, tuple[list[np.ndarray], float]] = {}
 
+    def event_times(self, t0: float, t1: float) -> np.ndarray:
+        """Flash starts (the picture lights up at once)."""
+        s = self.f_start
+        return np.asarray(s[(s >= t0) & (s < t1)], np.float64)
+
     def _bolt(self, k: int) -> tuple[list[np.ndarray], float]:
         """Polylines (height units) of the k-th bolt: a jagged main channel and a few branches."""
         if k not in self._bolts:
@@ -419,6 +424,11 @@ class WaterDrop(Scene):
         self.speed = rng.uniform(0.15, 0.35)
         self.rings = int(rng.integers(2, 5))
         self.fall = rng.uniform(0.15, 0.35)
+
+    def event_times(self, t0: float, t1: float) -> np.ndarray:
+        """Impacts: the drop reaches the water and splashes (its fall before is nearly silent)."""
+        d = self.d_t
+        return np.asarray(d[(d >= t0) & (d < t1)], np.float64)
 
     def frame(self, t: float) -> np.ndarray:
         h = self.h
