@@ -16,7 +16,7 @@ from dataclasses import asdict
 from typing import Any
 
 from sfxstudio.core.errors import Cancelled, SfxError
-from sfxstudio.pipeline.batch import (
+from sfxstudio.pipeline.batch_worker import (
     BatchSettings,
     CancelFn,
     ResultFn,

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from sfxstudio.core.project import AnalysisParams
-from sfxstudio.pipeline.batch import BatchSettings, run_batch
+from sfxstudio.pipeline.batch import run_batch
 from sfxstudio.pipeline.batch_files import MANIFEST, read_manifest
+from sfxstudio.pipeline.batch_worker import BatchSettings
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'sfxstudio[ray]'; "
                                         "scripts/setup.sh installs it)")
