@@ -11,7 +11,6 @@ and true peak, says where the files went and offers to open the folder.
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import threading
 import time
@@ -281,17 +280,13 @@ def _others_job(project: Project, targets: list[tuple[Exporter, Path]], original
     yield Progress(total, total, started, message="Export finished", result=results, finished=True)
 
 
-def _setting(settings: Settings, name: str, default: Any) -> Any:
-    """A setting the dialog remembers when gui.settings declares it (else the default)."""
+def _lufs(text: str) -> float | None:
+    """The remembered loudness target: None for "off" (or anything unreadable), else LUFS."""
     try:
-        return settings.get(name)
-    except KeyError:
-        return default
-
-
-def _set_setting(settings: Settings, name: str, value: Any) -> None:
-    with contextlib.suppress(KeyError):  # not declared in gui.settings.OPTIONS: not remembered
-        settings.set(name, value)
+        value = float(text)
+    except (TypeError, ValueError):
+        return None
+    return value if -70.0 <= value <= -5.0 else None
 
 
 class _LevelControl(QWidget):
@@ -383,7 +378,7 @@ class ExportDialog(QDialog):
         self.loudness_spec.setObjectName("loudnessSpec")
         for label, target in LOUDNESS_SPECS:
             self.loudness_spec.addItem(label, target)
-        saved = _setting(settings, "export/loudness_target", None)
+        saved = _lufs(settings.get("export/loudness_target"))
         for i, (_label, target) in enumerate(LOUDNESS_SPECS):
             if target == saved:
                 self.loudness_spec.setCurrentIndex(i)
@@ -393,8 +388,7 @@ class ExportDialog(QDialog):
         self.true_peak.setDecimals(1)
         self.true_peak.setSingleStep(0.5)
         self.true_peak.setSuffix(" dBTP")
-        saved_peak = _setting(settings, "export/true_peak", -1.0)
-        self.true_peak.setValue(float(saved_peak) if isinstance(saved_peak, (int, float)) else -1.0)
+        self.true_peak.setValue(float(settings.get("export/true_peak")))
         spec_form.addRow("Normalise to:", self.loudness_spec)
         spec_form.addRow("True-peak ceiling:", self.true_peak)
         self.loudness_label = QLabel("Integrated loudness and true peak are shown after the export.", self)
@@ -487,8 +481,8 @@ class ExportDialog(QDialog):
         self.settings.set("export/effects_gain_db", effects_db)
         self.settings.set("files/last_export_dir", str(targets[0][1].parent))
         target_lufs = self.loudness_spec.currentData()
-        _set_setting(self.settings, "export/loudness_target", target_lufs)
-        _set_setting(self.settings, "export/true_peak", float(self.true_peak.value()))
+        self.settings.set("export/loudness_target", "off" if target_lufs is None else f"{target_lufs:g}")
+        self.settings.set("export/true_peak", float(self.true_peak.value()))
         # A snapshot: edits made while the export runs do not change what is written.
         snapshot = replace(self.project, segments=list(self.project.segments),
                            class_attributes=dict(self.project.class_attributes),

@@ -55,6 +55,8 @@ OPTIONS: dict[str, Option] = _options(
     Option("recovery/folder", "", str, "where recovery files go; empty = AppDataLocation/recovery"),
     Option("export/original_gain_db", 0.0, float, "level of the video's own audio in the MP4 mix"),
     Option("export/effects_gain_db", 0.0, float, "level of the effects in the MP4 mix"),
+    Option("export/loudness_target", "off", str, "loudness to normalise to: off, or LUFS such as -23 or -24"),
+    Option("export/true_peak", -1.0, float, "true-peak ceiling in dBTP when normalising"),
     Option("playback/effects_enabled", True, bool, "play the effects mix with the video"),
 )
 

@@ -152,3 +152,7 @@ def test_every_format_to_ebu_r128_and_loudness_shown(qtbot: Any, make_video: Any
     assert len(list((tmp_path / "clips").glob("*.wav"))) == 1
     assert "-23.0 LUFS" in dialog.loudness_label.text() and "true peak" in dialog.loudness_label.text()
     assert dialog.result_box is not None and "-23.0 LUFS" in dialog.result_box.text()
+    # The choice is remembered for the next export dialog.
+    again = ExportDialog(project_for(video), gui_settings)
+    qtbot.addWidget(again)
+    assert again.loudness_spec.currentData() == -23.0 and again.true_peak.value() == -1.0
