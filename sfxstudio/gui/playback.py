@@ -20,7 +20,7 @@ from PySide6.QtCore import QObject, QTimer, QUrl, Signal
 from PySide6.QtMultimedia import QAudioOutput, QMediaDevices, QMediaPlayer
 
 from sfxstudio.core.project import Project
-from sfxstudio.gui.video_view import VideoView
+from sfxstudio.gui.video_view import PLAYER_RATE, VideoView
 from sfxstudio.gui.workers import JobWorker, run_in_background
 from sfxstudio.media.audio_io import MIX_RATE
 
@@ -119,7 +119,9 @@ class EffectsPlayback(QObject):
         if self.mix_path is None:
             return
         rate = self.video.rate()
-        playing_forward = self.enabled and rate > 0
+        # Only at 1x: shuttling (J, or L beyond 1x) is silent, as the picture there is a series
+        # of stills; a media player asked for 8x queues more audio than it can play.
+        playing_forward = self.enabled and rate == PLAYER_RATE
         state = self.player.playbackState()
         target_ms = round(self.video.position() * 1000)
         if not playing_forward:

@@ -3,10 +3,13 @@
 The frames go to a QVideoSink and are painted by a plain QWidget, so the preview scales with
 the window, shows a hint when empty and can be grabbed for screenshots on any platform.
 
-The playhead is one logical clock (seconds). While the player really plays forward it is the
-master (its clock is the original audio's clock); otherwise (paused, reverse shuttle, no backend)
-the logical clock runs and the player is only told where to show a frame. Reverse play is
-emulated by seeking, as the J key in editing software does.
+The playhead is one logical clock (seconds). While the player plays forward at 1x it is the
+master (its clock is the original audio's clock); otherwise (paused, shuttling with J/L at any
+other rate, no backend) the logical clock runs, the player stays paused and the picture comes from
+`StillFrames`: one frame decoded at a time in a background thread, the latest request winning.
+Asking the player itself to play at 8x (or to seek 25 times a second) made its backend queue
+decoded frames faster than it could show them: gigabytes of memory and the event loop blocked
+for most of a minute (issue 15).
 """
 
 from __future__ import annotations
@@ -23,6 +26,11 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 SHUTTLE_RATES = (1.0, 2.0, 4.0, 8.0)
 STILL_MAX_SIZE = (1280, 720)
+SHUTTLE_PICTURE_MS = 40  # while shuttling, ask for the picture under the playhead 25 times a second
+PLAYER_RATE = 1.0  # the only rate the media player itself plays at (with the original audio)
+# L taps through 1x on the way to 2x..8x: the player (with sound) joins 1x play only once L has
+# rested that long, so a quick L L L L never spins the media pipeline up just to stop it again.
+PLAYER_JOIN_MS = 250
 
 
 class StillFrames(QObject):
@@ -71,7 +79,10 @@ class StillFrames(QObject):
                 continue
             h, w, _ = rgb.shape
             image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-            self.ready.emit(path, t, image)
+            try:
+                self.ready.emit(path, t, image)
+            except RuntimeError:  # the view went away while this frame was decoding
+                return
 
 
 class FrameCanvas(QWidget):
@@ -148,10 +159,15 @@ class VideoView(QWidget):
         self._anchor = time.monotonic()
         self._rate = 0.0  # signed shuttle rate; 0 = paused
         self._player_ok = False
-        # Reverse shuttle: the player cannot play backwards, so we show frames by seeking.
-        self._reverse_timer = QTimer(self)
-        self._reverse_timer.setInterval(40)
-        self._reverse_timer.timeout.connect(self._reverse_tick)
+        # Shuttle (J, or L beyond 1x): the picture follows the logical clock through StillFrames.
+        self._shuttle_timer = QTimer(self)
+        self._shuttle_timer.setInterval(SHUTTLE_PICTURE_MS)
+        self._shuttle_timer.timeout.connect(self._shuttle_tick)
+        self._hold_player = False  # 1x reached with L: stills until the player joins
+        self._join_timer = QTimer(self)
+        self._join_timer.setSingleShot(True)
+        self._join_timer.setInterval(PLAYER_JOIN_MS)
+        self._join_timer.timeout.connect(self._player_join)
         self._stills = StillFrames(self)
         self._stills.ready.connect(self._on_still)
 
@@ -180,9 +196,11 @@ class VideoView(QWidget):
 
     @Slot(str, float, QImage)
     def _on_still(self, path: str, t: float, image: QImage) -> None:
-        # Only if still current: not playing, same clip, playhead still there.
-        if (self.is_playing() or self.path is None or str(self.path) != path
-                or abs(self._pos - t) > 0.5 * self.frame_duration()):
+        # Only if still current: same clip and, when paused, the playhead still there; while
+        # shuttling every still is the newest one asked for (the decoder keeps only the latest).
+        if self.path is None or str(self.path) != path or self._player_drives():
+            return
+        if not self.is_playing() and abs(self._pos - t) > 0.5 * self.frame_duration():
             return
         self.canvas.set_image(image)
 
@@ -218,8 +236,12 @@ class VideoView(QWidget):
             return self._pos
         return self._pos + (time.monotonic() - self._anchor) * self._rate
 
+    def _player_drives(self) -> bool:
+        """The media player plays (1x forward with a working backend); else the clock is ours."""
+        return self._rate == PLAYER_RATE and self._player_ok and not self._hold_player
+
     def _player_is_master(self) -> bool:
-        return (self._rate > 0 and self._player_ok
+        return (self._player_drives()
                 and self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState
                 and self.player.mediaStatus() == QMediaPlayer.MediaStatus.BufferedMedia)
 
@@ -233,39 +255,48 @@ class VideoView(QWidget):
                 self._pos, self._anchor = pt, time.monotonic()
                 t = pt
         end = self.duration
-        if end > 0 and (t >= end or t <= 0) and self._rate != 0.0:
-            t = min(max(t, 0.0), end)
+        # Stop at the end going forwards, at the start going backwards; never because the clock
+        # has not moved yet right after Play at 0 (Home, Space stayed at 0 half the time).
+        if (self._rate > 0 and end > 0 and t >= end) or (self._rate < 0 and t <= 0):
+            t = min(max(t, 0.0), end) if end > 0 else max(t, 0.0)
             self._set_rate(0.0, at=t)
         return max(0.0, min(t, end)) if end > 0 else max(0.0, t)
 
-    def _set_rate(self, rate: float, at: float | None = None) -> None:
+    def _set_rate(self, rate: float, at: float | None = None, hold_player: bool = False) -> None:
         was_playing = self.is_playing()
         self._pos = self._clock() if at is None else at
         self._anchor = time.monotonic()
         self._rate = rate
-        self._reverse_timer.stop()
-        if rate > 0:
-            if self._player_ok:
-                self.player.setPosition(round(self._pos * 1000))
-                self.player.setPlaybackRate(rate)
-                self.player.play()
+        self._shuttle_timer.stop()
+        self._join_timer.stop()
+        self._hold_player = hold_player and rate == PLAYER_RATE
+        if self._hold_player:
+            self._join_timer.start()
+        if self._player_drives():
+            self.player.setPosition(round(self._pos * 1000))
+            self.player.setPlaybackRate(PLAYER_RATE)
+            self.player.play()
         else:
             if self.player.playbackState() == QMediaPlayer.PlaybackState.PlayingState:
                 self.player.pause()
-            if rate < 0:
-                self._reverse_timer.start()
-            elif self._player_ok:
+            if self._player_ok and rate == 0.0:
                 self.player.setPosition(round(self._pos * 1000))
+            if self.path is not None:
+                self._stills.request(self.path, self._pos)
+            if rate != 0.0:
+                self._shuttle_timer.start()
         if was_playing != self.is_playing():
             self.playingChanged.emit(self.is_playing())
 
-    def play(self) -> None:
+    def play(self, hold_player: bool = False) -> None:
+        """Play forward at 1x. hold_player: start on stills and let the media player (and the
+        sound) join after PLAYER_JOIN_MS unless the rate changes first (L taps)."""
         if self.path is None:
             return
         start = self._clock()
         if self.duration > 0 and start >= self.duration - 1e-6:
             start = 0.0  # play from the top when parked at the end, as editors expect
-        self._set_rate(1.0, at=start)
+        self._set_rate(PLAYER_RATE, at=start, hold_player=hold_player)
 
     def pause(self) -> None:
         if self.is_playing():
@@ -283,7 +314,7 @@ class VideoView(QWidget):
         if r < 0:
             self._set_rate(self._next_rate(-r, slower=True) * -1 if -r > 1 else 0.0)
         elif r == 0:
-            self.play()
+            self.play(hold_player=True)
         else:
             self._set_rate(self._next_rate(r, slower=False))
 
@@ -309,11 +340,16 @@ class VideoView(QWidget):
         i = max(0, i - 1) if slower else min(len(rates) - 1, i + 1)
         return rates[i]
 
-    def _reverse_tick(self) -> None:
+    def _player_join(self) -> None:
+        if self._hold_player and self._rate == PLAYER_RATE:
+            self._set_rate(PLAYER_RATE)
+
+    def _shuttle_tick(self) -> None:
+        """Ask for the picture under the moving playhead; a request still being decoded is
+        replaced, so a slow decoder shows fewer pictures but never falls behind or piles up."""
         t = self.position()
-        if self._player_ok:
-            self.player.setPosition(round(t * 1000))
-        self.positionChanged.emit(t)
+        if self.path is not None and self.is_playing():
+            self._stills.request(self.path, t)
 
     def _snap(self, t: float) -> float:
         """Nearest frame boundary, so stepping after a pause lands on whole frames."""
@@ -336,17 +372,25 @@ class VideoView(QWidget):
         if self.is_playing():
             self.pause()
         index = math.floor(self._clock() * self.fps + 1e-6) + frames
-        self.seek(index / self.fps)
+        if self.duration > 0:  # End then Right stays on the last frame, never past the picture
+            index = min(index, round(self.last_frame_time() * self.fps))
+        self.seek(max(0, index) / self.fps)
 
     def step_seconds(self, seconds: float) -> None:
         if self.is_playing():
             self.pause()
-        self.seek(self._snap(self._clock() + seconds))
+        t = self._snap(self._clock() + seconds)
+        self.seek(min(t, self.last_frame_time()) if self.duration > 0 else t)
+
+    def last_frame_time(self) -> float:
+        """The start of the last frame (0 when the length is unknown)."""
+        if self.duration <= 0:
+            return 0.0
+        return self._snap(max(0.0, self.duration - self.frame_duration()))
 
     def go_start(self) -> None:
         self.seek(0.0)
 
     def go_end(self) -> None:
         # The last frame's start, so the picture shows the last frame rather than nothing.
-        last = max(0.0, self.duration - self.frame_duration()) if self.duration > 0 else 0.0
-        self.seek(self._snap(last) if self.duration > 0 else 0.0)
+        self.seek(self.last_frame_time())
