@@ -3,10 +3,16 @@
 "Visual to Sound" (Zhou et al.) found motion is what makes sound land in sync with the
 picture. Two numbers per analysed frame, cheap enough to compute in the analysis's own
 decode pass:
-- energy: mean absolute grey-level difference to the previous analysed frame, in [0, 1]
-  (differences below a small noise floor count as none: compression noise is not motion);
-- centre_x: the energy-weighted mean horizontal position of that difference, in [-1, 1]
-  (-1 the left edge, +1 the right edge; 0 when nothing moved), for auto pan.
+- energy: the regional motion, in [0, 1]: the picture is cut into a GRID x GRID grid of
+  cells and energy is the largest per-cell mean absolute grey-level difference to the
+  previous analysed frame (differences below a small noise floor count as none: compression
+  noise is not motion). A whole-frame mean would drown a small event (a drop, a key press
+  in a corner covers a few per cent of the picture) in the still rest of the frame; the
+  busiest cell sees it at full strength, while a cut or a camera move still lights every
+  cell. (Analyses saved before issue 13 hold the whole-frame mean in this column; they load
+  and work as before, re-analysing gives the regional value.)
+- centre_x: the mean horizontal position of the whole-frame difference, weighted by it, in
+  [-1, 1] (-1 the left edge, +1 the right edge; 0 when nothing moved), for auto pan.
 The first frame of a stream has no previous frame: energy 0, centre 0.
 
 Frames are first shrunk to about `width` pixels wide by averaging whole blocks of pixels
@@ -20,6 +26,10 @@ import numpy as np
 
 DEFAULT_WIDTH = 64  # pixels across after shrinking
 NOISE_FLOOR = 3.0 / 255.0  # grey-level difference that still counts as no motion
+# Cells per side for the regional energy: at 1/8 of the picture a side, an object covering
+# ~1.5 % of the frame fills a cell, and a cell still spans ~9 x 5 shrunk pixels (a 64-wide
+# 16:9 frame), enough that one noisy pixel does not make a cell "move".
+GRID = 8
 
 
 def shrink(frames: np.ndarray, width: int = DEFAULT_WIDTH) -> np.ndarray:
@@ -79,12 +89,31 @@ def _features(small: np.ndarray, previous: np.ndarray | None, noise_floor: float
     w = diff.shape[2]
     columns = diff.sum(axis=1)  # (n', w): motion per column
     total = columns.sum(axis=1)
-    energy[first:] = total / np.float32(diff.shape[1] * w)
+    energy[first:] = _regional(diff)
     xs = np.linspace(-1.0, 1.0, w, dtype=np.float32) if w > 1 else np.zeros(1, np.float32)
     moved = total > 0
     weighted = columns @ xs
     centre[first:] = np.where(moved, weighted / np.where(moved, total, 1), 0.0)
     return energy, centre
+
+
+def _cell_edges(size: int, grid: int) -> np.ndarray:
+    """Start index of each of min(grid, size) near-equal cells along an axis of `size` pixels."""
+    cells = max(1, min(grid, size))
+    return np.unique(np.linspace(0, size, cells + 1).astype(np.int64)[:-1])
+
+
+def _regional(diff: np.ndarray, grid: int = GRID) -> np.ndarray:
+    """(n, h, w) differences -> (n,) the largest per-cell mean over a grid x grid grid."""
+    n, h, w = diff.shape
+    if n == 0 or h == 0 or w == 0:
+        return np.zeros(n, dtype=np.float32)
+    rows, cols = _cell_edges(h, grid), _cell_edges(w, grid)
+    sums = np.add.reduceat(np.add.reduceat(diff, rows, axis=1), cols, axis=2)  # (n, gr, gc)
+    heights = np.diff(np.append(rows, h)).astype(np.float32)
+    widths = np.diff(np.append(cols, w)).astype(np.float32)
+    means = sums / (heights[:, None] * widths[None, :])
+    return np.clip(means.reshape(n, -1).max(axis=1), 0.0, 1.0).astype(np.float32)
 
 
 def motion_features(frames: np.ndarray, width: int = DEFAULT_WIDTH, noise_floor: float = NOISE_FLOOR

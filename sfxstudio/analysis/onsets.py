@@ -7,6 +7,13 @@ candidate; local maxima of that rise are kept strongest first, at least `min_gap
 each is moved back to the first frame of its rise (the sound starts when the picture starts
 to change). Deterministic: ties go to the earlier frame.
 
+The relative threshold (a fraction of the effect's biggest rise) is taken from the frames at
+least `settle_s` after the effect start: an effect usually starts where the scene changes,
+and that cut moves every pixel far more than the event the sound is for (a drop's splash, a
+key press), so measured against it nothing later would count. The start may still be a hit
+(its rise only has to pass the threshold like any other); an effect shorter than the settle
+window takes its threshold from all its frames.
+
 Pan: the energy-weighted horizontal centre of motion over the effect, either one constant
 (`effect_pan`) or a curve that follows it, smoothed (`pan_curve`); both in [-1, 1].
 """
@@ -23,6 +30,10 @@ BASELINE_S = 0.25  # s of history a rise is measured against
 RELATIVE = 0.3  # a candidate rises at least this fraction of the effect's biggest rise
 MIN_RISE_ENERGY = 0.01  # of the mean absolute grey difference (motion energy in [0, 1])
 MIN_RISE_SCORE = 0.2  # of a class probability
+# s after an effect start left out of the relative threshold: the cut into the effect plus
+# the BASELINE_S its rise baseline needs to forget it (and a few frames of slack for an effect
+# boundary set by smoothing rather than exactly on the cut).
+SETTLE_S = 0.5
 
 
 def _frames_in(times: np.ndarray, start: float, end: float) -> tuple[int, int]:
@@ -63,12 +74,14 @@ def onsets_in(
     relative: float = RELATIVE,
     baseline_s: float = BASELINE_S,
     fallback_start: bool = True,
+    settle_s: float = SETTLE_S,
 ) -> list[float]:
     """Times (s, frame times, sorted) of the visual onsets inside [start, end).
 
     energy: motion energy per analysed frame (preferred); score: the class's probability per
     frame (used when no energy is given). min_rise: the smallest rise that counts (default
-    0.01 for energy, 0.2 for a score). With no onset, [start] when fallback_start (a one-shot
+    0.01 for energy, 0.2 for a score). settle_s: seconds after the start left out of the
+    relative threshold (see the module doc). With no onset, [start] when fallback_start (a one-shot
     still plays once), else []. An effect that starts on an event gets its first hit on the
     start frame.
     """
@@ -84,6 +97,8 @@ def onsets_in(
     _check(start, end, times, signal, name)
     if not (math.isfinite(min_gap) and min_gap >= 0):
         raise ValueError(f"min_gap must be a number of seconds >= 0, not {min_gap!r}")
+    if not (math.isfinite(settle_s) and settle_s >= 0):
+        raise ValueError(f"settle_s must be a number of seconds >= 0, not {settle_s!r}")
     fallback = [float(start)] if fallback_start else []
     a, b = _frames_in(times, start, end)
     if b <= a:
@@ -95,7 +110,8 @@ def onsets_in(
     if not np.isfinite(r).all():
         raise ValueError(f"{name} must be finite numbers")
     top = float(r.max())
-    threshold = max(floor, relative * top)
+    settled = r[int(np.searchsorted(times[a:b], start + settle_s, side="left")):]
+    threshold = max(floor, relative * float(settled.max() if settled.size else top))
     if top < threshold or top <= 0:
         return fallback
     # local maxima inside the effect; the effect's edges count as lower neighbours

@@ -30,8 +30,40 @@ def test_object_appearing_on_one_side(x0, side):
     assert energy[3] > 0.05
     assert energy[[0, 1, 2, 4, 5]].tolist() == [0.0] * 5
     assert centre[3] * side > 0.5
-    # energy = mean |difference| over the picture: 30 x 24 pixels of 210 levels out of 72 x 128
-    assert energy[3] == pytest.approx(30 * 24 * 210 / 255 / (72 * 128), rel=0.02)
+    # energy = the busiest cell's mean |difference|: the object covers at least one whole cell
+    assert energy[3] == pytest.approx(210 / 255, rel=0.02)
+
+
+def test_a_small_event_in_a_corner_of_a_still_picture_is_strong_motion():
+    """A key press in a corner: 2 % of the picture, but it fills a cell of the grid."""
+    f = _frames(n=4, h=72, w=128)
+    f[2, 60:72, 112:128] = 120  # 12 x 16 pixels, bottom right, for one frame
+    energy, centre = motion_features(f)
+    whole_frame_mean = 12 * 16 * 80 / 255 / (72 * 128)
+    assert whole_frame_mean < 0.01  # below the onsets' floor: the old measure missed it
+    assert energy[2] == pytest.approx(80 / 255, rel=0.02)  # a whole cell changed by 80 levels
+    assert energy[3] == pytest.approx(80 / 255, rel=0.02)  # and changed back
+    assert energy[[0, 1]].tolist() == [0.0, 0.0]
+    assert centre[2] > 0.8  # the pan still follows it to the right
+
+
+def test_regional_energy_of_a_whole_frame_change_is_its_mean():
+    """A cut or a flash lights every cell alike: the busiest cell is the whole-frame mean."""
+    f = _frames(n=3)
+    f[1:] = 140
+    energy, _ = motion_features(f)
+    assert energy[1] == pytest.approx(100 / 255, rel=1e-5)
+
+
+@pytest.mark.parametrize("shape", [(3, 5, 7), (3, 1, 1), (3, 40, 3)])
+def test_pictures_smaller_than_the_grid_still_work(shape):
+    f = np.zeros(shape, np.uint8)
+    f[1:, 0, 0] = 255
+    energy, _ = motion_features(f, width=64)
+    cells_h, cells_w = min(8, shape[1]), min(8, shape[2])
+    # the changed pixel's cell: rows 0 .. h/cells_h, columns 0 .. w/cells_w (near-equal cells)
+    cell = (shape[1] // cells_h) * (shape[2] // cells_w)
+    assert energy[1] == pytest.approx(1.0 / cell, rel=1e-5) and energy[2] == 0.0
 
 
 def test_colour_frames_and_grey_frames_agree():

@@ -45,6 +45,33 @@ def test_effect_starting_on_an_event_hits_its_start():
     assert onsets_in(2.0, 8.0, T, energy=e) == [2.0]
 
 
+def test_the_cut_at_the_effect_start_does_not_mask_a_later_small_event():
+    """The scene change into an effect moves every pixel (0.4); the drop 3 s later moves a
+    little (0.03). Both are hits: the start, and the drop at its first frame."""
+    e = _energy([(20, 0.4), (50, 0.03), (51, 0.02)], base=0.001)
+    assert onsets_in(2.0, 8.0, T, energy=e) == [2.0, 5.0]
+    # measured against the cut (no settle window) the drop is lost: what the window is for
+    assert onsets_in(2.0, 8.0, T, energy=e, settle_s=0.0) == [2.0]
+    # a cut just before the start (a smoothing boundary a few frames late) is as harmless
+    assert onsets_in(2.2, 8.0, T, energy=e) == [5.0]
+
+
+def test_a_short_effect_takes_its_threshold_from_all_its_frames():
+    e = _energy([(20, 0.4), (23, 0.03)], base=0.001)
+    assert onsets_in(2.0, 2.45, T, energy=e) == [2.0]  # inside the settle window: too small
+
+
+def test_small_events_from_drawn_frames_after_a_cut_are_found():
+    """Frames end to end: a cut into a still scene, then a small splash in a corner."""
+    rng = np.random.default_rng(3)
+    frames = np.clip(rng.normal(60, 1.0, (100, 72, 128)), 0, 255).astype(np.uint8)
+    frames[20:] = np.clip(rng.normal(150, 1.0, (80, 72, 128)), 0, 255).astype(np.uint8)  # the cut
+    frames[55:, 2:10, 4:14] = 230  # something of 8 x 10 pixels lands top left and stays
+    energy, centre = motion_features(frames)
+    assert onsets_in(2.0, 9.0, T, energy=energy) == [2.0, 5.5]
+    assert effect_pan(T, centre, energy, 5.0, 6.0) < -0.8
+
+
 def test_steady_motion_before_the_effect_is_the_baseline():
     e = np.full(100, 0.2)
     e[55] = 0.5
