@@ -226,23 +226,7 @@ def test_a_temporary_of_a_sigkilled_writer_is_removed(tmp_path: Path) -> None:
 
 
 # -- a real full disk ----------------------------------------------------------------------
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 256 KiB tmpfs (root only); skipped with the reason when it cannot be mounted."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs to fill the disk needs root")
-    mnt = tmp_path / "small"
-    mnt.mkdir()
-    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)],
-                         capture_output=True, text=True, check=False)
-    if res.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {res.stderr.strip() or res.returncode}")
-    try:
-        yield mnt
-    finally:
-        subprocess.run(["umount", str(mnt)], check=False)
+# (small_disk: tests/fixtures/disk.py)
 
 
 def test_disk_full_keeps_the_earlier_file_and_leaves_no_temporary(small_disk: Path) -> None:
