@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +30,6 @@ def root(tmp_path: Path, make_sound: Any) -> Path:
     make_sound(tmp_path / "secret.wav", seconds=0.2)
     make_sound(tmp_path / "lib_other" / "x.wav", seconds=0.2)  # shares the root's name as a prefix
     return lib
-
-
-@pytest.fixture
-def strict() -> Iterator[None]:
-    set_strict(True)
-    try:
-        yield
-    finally:
-        set_strict(False)
 
 
 # ------------------------------------------------------------------ library.json corpus

@@ -5,7 +5,6 @@ specific deliberate bug in media/render.py)."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -13,7 +12,7 @@ import pytest
 
 from sfxstudio.core import validate
 from sfxstudio.core.classes import SoundAttributes
-from sfxstudio.core.errors import BadInputError, collect_warnings, set_strict
+from sfxstudio.core.errors import BadInputError, collect_warnings
 from sfxstudio.core.segments import Segment
 from sfxstudio.media import render
 from sfxstudio.media.render import (
@@ -43,15 +42,6 @@ def noise(seconds: float, seed: int = 0, stereo: bool = True) -> np.ndarray:
 
 def finite(x: np.ndarray) -> bool:
     return bool(np.isfinite(x).all())
-
-
-@pytest.fixture
-def strict() -> Iterator[None]:
-    set_strict(True)
-    try:
-        yield
-    finally:
-        set_strict(False)
 
 
 # ------------------------------------------------------------------ NaN and infinity
