@@ -58,6 +58,9 @@ class _PlaceholderTimeline(QLabel):
         self.frames = 0
 
     def set_playhead(self, t: float) -> None: ...
+    def follow_playhead(self, t: float) -> bool:
+        return False
+
     def append_chunk(self, times: Any, probs: Any, class_names: list[str]) -> None:
         self.frames += len(times)
 
@@ -171,6 +174,7 @@ class MainWindow(QMainWindow):
         ev.setSpacing(0)
         ev.addWidget(self.params_bar)
         ev.addWidget(self.bottom_split, 1)
+        self._editing_layout = ev  # the timeline's scrollbar goes under the lanes
         self.main_split.addWidget(editing)
         self.main_split.setStretchFactor(0, 1)
         self.main_split.setStretchFactor(1, 1)
@@ -199,6 +203,7 @@ class MainWindow(QMainWindow):
         timeline.seekRequested.connect(self.video.seek)
         lanes.seekRequested.connect(self.video.seek)
         lanes.selectionChanged.connect(self._on_selection)
+        self._editing_layout.addWidget(timeline.scrollbar)
         self.inspector = Inspector(self.model, self)
         self.side_tabs.addTab(self.inspector, "Effect")
         self.class_panel = ClassPanel(self.model, self.sounds.library, self)
@@ -419,6 +424,8 @@ class MainWindow(QMainWindow):
     def _show_playhead(self, t: float) -> None:
         self.timeline.set_playhead(t)
         self.lanes.set_playhead(t)
+        # The view pages along when playing or stepping takes the playhead off screen.
+        self.timeline.follow_playhead(t)
 
     def delete_selected(self) -> None:
         if self.lanes.selected_id() is None:

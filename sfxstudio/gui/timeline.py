@@ -7,6 +7,8 @@ downsampling; the time axis is shared with the effect lanes through `view_box()`
 
 Mouse: left click/drag scrubs (seekRequested), wheel zooms time, middle drag pans, the
 dashed line in each row is the threshold (drag it; the change is one undo step on release).
+`scrollbar` (placed under the lanes by the window) scrolls the shared time axis, and
+`follow_playhead` pages the view when the playhead leaves it, as editing software does.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QTransform
-from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QScrollBar, QVBoxLayout, QWidget
 
 from sfxstudio.core.classes import OTHERWISE
 from sfxstudio.core.commands import SetParams
@@ -29,6 +31,8 @@ from sfxstudio.gui.timecode import format_timecode
 LABEL_WIDTH = 110  # px of the left axis; the effect lanes use the same so times line up
 ROW_HEIGHT = 0.85  # of 1.0 per row: a gap keeps neighbouring curves apart
 STREAM_REDRAW_MS = 200  # at most 5 curve refreshes per second while analysis streams in
+SCROLL_UNITS = 1000  # scrollbar steps per second of video (ms resolution)
+FOLLOW_MARGIN = 0.05  # when the playhead leaves the view, it lands this fraction into the new page
 
 
 def cache_axes(plot: pg.PlotWidget) -> None:
@@ -77,6 +81,45 @@ class ScrubViewBox(pg.ViewBox):
             self._on_seek(self.mapSceneToView(ev.scenePos()).x())
         else:
             super().mouseDragEvent(ev, axis)
+
+
+class TimeScrollBar(QScrollBar):
+    """A horizontal scrollbar over a view box's time range (the whole video is the track)."""
+
+    def __init__(self, view_box: pg.ViewBox, parent: QWidget | None = None) -> None:
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.setObjectName("timeScrollBar")
+        self.setToolTip("Scroll the timeline")
+        self._vb = view_box
+        self._duration = 0.0
+        self._updating = False
+        view_box.sigXRangeChanged.connect(lambda *_a: self.sync())
+        self.valueChanged.connect(self._on_value)
+        self.sync()
+
+    def set_duration(self, seconds: float) -> None:
+        self._duration = max(0.0, float(seconds))
+        self.sync()
+
+    def sync(self) -> None:
+        """Follow the view (zoom, pan, fit)."""
+        (x0, x1), _ = self._vb.viewRange()
+        width = max(x1 - x0, 1e-3)
+        self._updating = True
+        try:
+            self.setPageStep(max(1, round(width * SCROLL_UNITS)))
+            self.setSingleStep(max(1, round(width * SCROLL_UNITS / 20)))
+            self.setRange(0, max(0, round((self._duration - width) * SCROLL_UNITS)))
+            self.setValue(round(max(0.0, x0) * SCROLL_UNITS))
+        finally:
+            self._updating = False
+
+    def _on_value(self, value: int) -> None:
+        if self._updating:
+            return
+        (x0, x1), _ = self._vb.viewRange()
+        left = value / SCROLL_UNITS
+        self._vb.setXRange(left, left + (x1 - x0), padding=0.0)
 
 
 class _Buffer:
@@ -140,6 +183,7 @@ class ProbabilityTimeline(QWidget):
         self.playhead.setZValue(100)
         self.plot.addItem(self.playhead, ignoreBounds=True)
 
+        self.scrollbar = TimeScrollBar(self._vb, self)
         self.readout = QLabel(" ")
         self.readout.setObjectName("timelineReadout")
         layout = QVBoxLayout(self)
@@ -165,6 +209,19 @@ class ProbabilityTimeline(QWidget):
 
     def set_playhead(self, t: float) -> None:
         self.playhead.setValue(float(t))
+
+    def follow_playhead(self, t: float) -> bool:
+        """Page the view when the playhead has left it (playing, stepping); True if it moved."""
+        (x0, x1), _ = self._vb.viewRange()
+        width = x1 - x0
+        if x0 <= t <= x1 or width <= 0:
+            return False
+        left = t - FOLLOW_MARGIN * width
+        if self._duration > 0:
+            left = min(left, self._duration - (1.0 - FOLLOW_MARGIN) * width)
+        left = max(0.0, left)
+        self._vb.setXRange(left, left + width, padding=0.0)
+        return True
 
     def fit(self) -> None:
         """Show the whole video."""
@@ -229,6 +286,7 @@ class ProbabilityTimeline(QWidget):
         self._build_curves()
         self._set_curve_data()
         self._vb.setLimits(xMin=-1.0, xMax=max(self._duration, 1.0) + 1.0)
+        self.scrollbar.set_duration(self._duration)
         self.fit()
 
     def _flush_stream(self) -> None:
@@ -244,6 +302,7 @@ class ProbabilityTimeline(QWidget):
             end = float(buf.times[buf.n - 1])
             self._duration = max(self._duration, end)
             self._vb.setLimits(xMin=-1.0, xMax=max(self._duration, 1.0) + 1.0)
+            self.scrollbar.set_duration(self._duration)
             (_x0, x1), _ = self._vb.viewRange()
             if end > x1:  # keep the newest frames in view while it streams
                 self._vb.setXRange(0.0, end * 1.1, padding=0.0)

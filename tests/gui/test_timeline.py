@@ -127,3 +127,43 @@ def test_streaming_append_is_cheap_and_throttled(qtbot) -> None:  # type: ignore
     np.testing.assert_allclose(y, cache.probs[:, cache.class_names.index("fire")])
     model.document.set_analysis(cache)  # the finished analysis replaces the stream
     assert len(widget._curves["fire"].xData) == 30_000
+
+
+def test_the_view_follows_the_playhead_and_has_a_scrollbar(qtbot, make_window, make_video):
+    """Issue 15 #4: zoomed to 12 s and playing, the playhead left the screen; no scrollbar."""
+    from PySide6.QtWidgets import QScrollBar
+
+    from sfxstudio.core.project import AnalysisCache, Project
+
+    fps, seconds = 10, 40
+    n = fps * seconds
+    probs = np.zeros((n, 2), np.float32)
+    probs[:, 1] = 1.0
+    cache = AnalysisCache(np.arange(n) / fps, probs, np.zeros((n, 0), np.float32),
+                          ["fire", "otherwise"], 1 / fps, float(seconds))
+    w = make_window()
+    w.resize(1280, 800)
+    w.show()
+    w.set_document(Project(video=str(make_video(seconds=2.0, fps=fps))), None)
+    w.model.document.set_analysis(cache)
+    vb = w.timeline.view_box()
+    bar = w.findChild(QScrollBar, "timeScrollBar")
+    assert bar is not None and bar.isVisible()
+    assert bar.orientation() == Qt.Orientation.Horizontal
+    vb.setXRange(0.0, 12.0, padding=0.0)
+    assert bar.maximum() == pytest.approx(28_000, abs=50) and bar.pageStep() == pytest.approx(12_000, abs=50)
+    # The playhead moving past the right edge (as while playing) pages the view along.
+    w.transport.show_position(13.0)
+    (x0, x1), _ = vb.viewRange()
+    assert x0 <= 13.0 <= x1 and x1 - x0 == pytest.approx(12.0, rel=1e-3)
+    assert bar.value() == pytest.approx(1000 * x0, abs=2)
+    # Dragging the scrollbar scrolls the time axis (lanes share it), keeping the zoom.
+    bar.setValue(20_000)
+    (x0, x1), _ = vb.viewRange()
+    assert x0 == pytest.approx(20.0, abs=0.01) and x1 - x0 == pytest.approx(12.0, rel=1e-3)
+    (l0, _l1), _ = w.lanes.view_box().viewRange()
+    assert l0 == pytest.approx(x0, abs=0.05)
+    # Near the end the page stops at the end of the video.
+    w.transport.show_position(39.0)
+    (x0, x1), _ = vb.viewRange()
+    assert x0 <= 39.0 <= x1 and x1 <= 40.0 + 0.6 + 1e-6
