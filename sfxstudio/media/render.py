@@ -7,7 +7,12 @@ builds one block covering the segment's samples [round(start*rate), round(end*ra
 - loop: the sound repeats, each seam an equal-power crossfade of `crossfade` seconds
   (at least MIN_FADE, so a seam never clicks even when the library says 0);
 - one_shot: the sound plays once from the onset; when it is longer than the segment it is
-  cut at the segment end with a `fade_out` ramp;
+  cut at the segment end with a `fade_out` ramp. With several onsets it plays once per
+  onset, and each hit chokes the one before it (as a drum machine's choke group): a hit
+  runs to its sound's end or to the next hit, where it is cut with a MIN_FADE declick that
+  ends on the next hit's sample; later hits get the same fade-in as the first. So a storm's
+  flashes each get their thunder without one-shots piling up into a retrigger, and the
+  cost stays linear (each output sample comes from one hit);
 - retrigger: a hit every `interval` seconds from the onset, each later hit moved by up to
   +-`jitter` seconds (deterministic from the placement's seed); hits overlap freely and are
   cut at the segment end. Many overlapping hits (short interval, long sound) are summed by
@@ -15,9 +20,9 @@ builds one block covering the segment's samples [round(start*rate), round(end*ra
   effect's length whatever the interval.
 
 The onset is the segment start, unless the placement carries `onsets` (absolute seconds of
-visual events inside the effect, e.g. motion peaks): then a one-shot starts at the first
-onset and a retrigger plays exactly one hit per onset (no grid, no jitter: the picture says
-where). Onsets outside [start, end) are ignored; none inside means "as without onsets". A
+visual events inside the effect, e.g. motion peaks): then a one-shot plays from each onset
+(see above) and a retrigger plays exactly one hit per onset (no grid, no jitter: the picture
+says where). Onsets outside [start, end) are ignored; none inside means "as without onsets". A
 loop always starts at the segment start (an ambience is there for the whole effect).
 
 Every block gets a fade-in (`fade_in`) and a fade-out at the segment end (`fade_out`), each at
@@ -298,6 +303,29 @@ def _retrigger_fft(x: np.ndarray, length: int, offs: np.ndarray) -> np.ndarray:
     return block
 
 
+def _render_one_shots(x: np.ndarray, length: int, offs: np.ndarray, fade_in: int, declick: int
+                      ) -> np.ndarray:
+    """One-shot hits of x at the sorted, unique offsets `offs` (offs[0] == 0), each choked by
+    the next: hit k plays x up to the next hit (declicked over its last `declick` samples) or
+    to its end; the block ends where the last hit's sound or the segment ends. Hits after the
+    first are faded in over `fade_in` samples (the first gets the block's own fade-in)."""
+    ends = np.append(offs[1:], length)
+    stop = int(min(offs[-1] + x.shape[0], length))
+    block = np.zeros((stop, 2), dtype=np.float32)
+    for k, (off, nxt) in enumerate(zip(offs.tolist(), ends.tolist(), strict=True)):
+        m = min(x.shape[0], nxt - off)
+        piece = block[off : off + m]
+        piece[:] = x[:m]
+        fi = min(fade_in, m // 2)
+        if k and fi:
+            piece[:fi] *= _fade_in_ramp(fi)
+        if off + x.shape[0] > nxt and k + 1 < len(offs):  # choked by the next hit
+            fo = min(declick, m // 2)
+            if fo:
+                piece[m - fo :] *= _fade_out_ramp(fo)
+    return block
+
+
 def retrigger_offsets(length: int, interval: float, jitter: float, rate: int, seed: int) -> np.ndarray:
     """Hit positions (samples from the onset) inside a segment of `length` samples.
 
@@ -355,6 +383,9 @@ def render_placement(p: Placement, rate: int = SAMPLE_RATE, total: int | None = 
         offs = (hits - s0 if hits is not None
                 else retrigger_offsets(length, attrs.interval, attrs.jitter, rate, p.seed))
         block = _render_retrigger(x, length, offs)
+    elif hits is not None and hits.size > 1:
+        fade = _fade_len(attrs.fade_in, rate, length)
+        block = _render_one_shots(x, length, hits - s0, fade, round(MIN_FADE * rate))
     else:
         block = x[: min(x.shape[0], length)].copy()
 

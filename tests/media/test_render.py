@@ -247,14 +247,48 @@ def rising_edges(x: np.ndarray) -> list[int]:
     return (np.flatnonzero(np.diff(on) == 1)).tolist()
 
 
-def test_one_shot_starts_exactly_on_the_first_onset() -> None:
-    onsets = [1.61, 1.234567, 9.0, float("nan")]  # unsorted; one outside, one not a number
+def test_one_shot_with_three_onsets_renders_three_hits_at_those_exact_samples() -> None:
+    onsets = [1.61, 1.234567, 2.0, 9.0, float("nan")]  # unsorted; one outside, one not a number
     p = Placement(1.0, 2.5, const(0.3), SoundAttributes(mode="one_shot", fade_in=0.0), onsets=onsets)
     mix = render_mix([p], 3.0, peak_dbfs=0.0)
+    hits = [round(t * RATE) for t in (1.234567, 1.61, 2.0)]
+    assert rising_edges(mix) == hits  # the first audible sample of each hit is its onset sample
     first, last = nonzero_range(mix)
-    assert first == round(1.234567 * RATE)  # the first audible sample is the onset sample
-    assert last == first + round(0.3 * RATE)  # played once, whole: not again at 1.61
-    assert rising_edges(mix) == [first]
+    assert first == hits[0] and last == hits[2] + round(0.3 * RATE)  # each played whole
+    for h in hits:
+        assert mix[h + round(0.3 * RATE) - 1, 0] != 0 and not mix[h + round(0.3 * RATE):][:10].any()
+
+
+def test_a_one_shot_hit_is_choked_by_the_next_with_a_declick() -> None:
+    """A 1 s sound hit every 0.3 s: each hit is cut where the next starts (never two at once),
+    fading out over MIN_FADE so the cut does not click; the last runs to its end."""
+    attrs = SoundAttributes(mode="one_shot", fade_in=0.0, fade_out=0.05)
+    hits = [1.0, 1.3, 1.6]
+    mix = render_mix([Placement(1.0, 4.0, const(1.0, 0.5), attrs, onsets=hits)], 5.0, peak_dbfs=0.0)
+    fade = round(MIN_FADE * RATE)
+    assert float(mix.max()) == pytest.approx(0.5)  # no pile-up: one hit sounds at a time
+    for t in hits[1:]:
+        s = round(t * RATE)
+        assert 0 < mix[s - 1, 0] < 0.05 * 0.5  # the previous hit has faded to almost nothing
+        assert mix[s - fade - 1, 0] == pytest.approx(0.5)  # and was whole until the declick
+        assert 0 < mix[s, 0] < 0.05  # the next starts on its own sample, faded in (MIN_FADE)
+        assert mix[s + fade + 1, 0] == pytest.approx(0.5)
+    assert nonzero_range(mix)[1] == round(2.6 * RATE)  # the last hit plays to its end
+
+
+def test_dense_one_shot_onsets_each_restart_the_sound() -> None:
+    """400 hits of a 2 s sound over 4 s: each restarts it (no sum of 200 overlapping copies)."""
+    snd = tone(2.0, 300.0)
+    onsets = (np.arange(400) * 0.01 + 0.005).tolist()  # a hit every 10 ms over 4 s
+    attrs = SoundAttributes(mode="one_shot", fade_in=0.0, fade_out=0.0)
+    r = render.render_placement(Placement(0.0, 4.0, snd, attrs, onsets=onsets), RATE)
+    assert r is not None
+    s0, block = r
+    assert s0 == round(0.005 * RATE) and block.shape[0] == round(3.995 * RATE)
+    # every 10 ms the sound starts again from its first sample (sin 0 -> rising)
+    starts = [round(t * RATE) - s0 for t in onsets]
+    assert all(block[i + 1, 0] > 0 for i in starts[1:])
+    assert float(np.abs(block).max()) <= 0.5 + 1e-6  # one copy at a time
 
 
 def test_retrigger_puts_one_hit_on_each_onset_and_no_grid_hit() -> None:
