@@ -20,16 +20,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-
-def _median_ms_per_frame(fn, frames: np.ndarray, repeats: int) -> float:
-    for _ in range(2):
-        fn(frames)
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn(frames)
-        times.append(time.perf_counter() - t)
-    return round(1000 * float(np.median(times)) / len(frames), 2)
+from bench.timing import median_ms_per_frame
 
 
 def _reference_photos() -> dict[str, np.ndarray]:
@@ -82,8 +73,8 @@ def main() -> None:
         p_tf, e_tf = tf_run(frames)
         p_li, e_li = lite_run(frames)
         timings = {
-            "lite_ms_per_frame": _median_ms_per_frame(lite_run, frames, args.repeats),
-            "tf_ms_per_frame": _median_ms_per_frame(tf_run, frames, args.repeats),
+            "lite_ms_per_frame": median_ms_per_frame(lite_run, frames, args.repeats),
+            "tf_ms_per_frame": median_ms_per_frame(tf_run, frames, args.repeats),
         }
         labels = imagenet_labels()
         photos = _reference_photos()

@@ -23,6 +23,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.timing import median_ms_per_frame
+
 # keras-hub's configurations of the two presets' image towers (their config.json); the text towers
 # are kept tiny here: they run once per prompt, never per frame.
 SHAPES = {
@@ -31,17 +33,6 @@ SHAPES = {
     "siglip_b16": {"family": "siglip", "patch_size": 16, "hidden_dim": 768, "num_layers": 12, "num_heads": 12,
                    "intermediate_dim": 3072},
 }
-
-
-def _median_ms_per_frame(fn, frames: np.ndarray, repeats: int) -> float:
-    for _ in range(2):
-        fn(frames)
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn(frames)
-        times.append(time.perf_counter() - t)
-    return round(1000 * float(np.median(times)) / len(frames), 2)
 
 
 def build(shape: dict) -> tuple:
@@ -100,7 +91,7 @@ def main() -> None:
 
         row: dict = {"family": shape["family"], "patch_size": shape["patch_size"],
                      "image_encoder_params": int(vision_params), "build_s": round(build_s, 2)}
-        row["tf_ms_per_frame"] = _median_ms_per_frame(tf_run, frames, args.repeats)
+        row["tf_ms_per_frame"] = median_ms_per_frame(tf_run, frames, args.repeats)
         row["tf_fps"] = round(1000 / row["tf_ms_per_frame"], 1)
         with tempfile.TemporaryDirectory() as cache:
             os.environ[lite.CACHE_ENV] = cache
@@ -111,7 +102,7 @@ def main() -> None:
                 lite_run = lite.LiteForward(Path(info["path"]), tuple(info["outputs"]), (224, 224),
                                             threads=threads)
                 row["max_emb_diff_lite_vs_tf"] = float(np.abs(lite_run(frames)[1] - tf_run(frames)[1]).max())
-                row["lite_ms_per_frame"] = _median_ms_per_frame(lite_run, frames, args.repeats)
+                row["lite_ms_per_frame"] = median_ms_per_frame(lite_run, frames, args.repeats)
                 row["lite_fps"] = round(1000 / row["lite_ms_per_frame"], 1)
                 del lite_run
             except Exception as exc:  # a conversion that fails is a result too
