@@ -14,7 +14,8 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Qt, QThread, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from sfxstudio.core.errors import SfxError
@@ -79,6 +80,22 @@ def show_error(parent: QWidget | None, title: str, message: str) -> QMessageBox:
 def show_exception(parent: QWidget | None, exc: BaseException, title: str = "SFX Studio",
                    context: str = "") -> QMessageBox:
     return show_error(parent, title, report(exc, context))
+
+
+def show_log(parent: QWidget | None) -> QMessageBox | None:
+    """Help > Show Log: open the log in the desktop's viewer; where nothing can open it (no
+    launcher, a bare X server) say where it is instead of doing nothing. Returns that box."""
+    path = log_file()
+    if path.is_file() and QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+        return None
+    where = "" if path.is_file() else "\n(It is created with the first message; nothing has been logged yet.)"
+    box = QMessageBox(QMessageBox.Icon.Information, "Log file",
+                      f"No program is set up to open the log file here. It is at:\n{path}{where}",
+                      QMessageBox.StandardButton.Ok, parent)
+    box.setObjectName("logFileDialog")
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)  # copy the path
+    box.open()  # never a nested event loop: a log path is no reason to block the window
+    return box
 
 
 # Tests flip this so dialogs open without a nested event loop (qtbot can then find and close them).

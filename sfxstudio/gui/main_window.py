@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices, QDragEnterEvent, QDropEvent, QShowEvent
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
 
 from sfxstudio.core.errors import BadInputError
@@ -207,6 +207,7 @@ class MainWindow(QMainWindow):
         self.inspector = Inspector(self.model, self)
         self.side_tabs.addTab(self.inspector, "Effect")
         self.class_panel = ClassPanel(self.model, self.sounds.library, self)
+        self.class_panel.auditionRequested.connect(self._on_audition)
         self.side_tabs.addTab(self.class_panel, "Classes")
         self.edit_widgets_ready = True
         timeline.set_hide_quiet(self.act.hide_quiet.isChecked())
@@ -511,4 +512,11 @@ class MainWindow(QMainWindow):
         self._save_window()
 
     def _show_log(self) -> None:
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(errors.log_file())))
+        self.statusBar().showMessage(f"Log file: {errors.log_file()}", 10000)
+        errors.show_log(self)
+
+    def _on_audition(self, path: str) -> None:
+        # Without a sound card the class panel's Play does nothing audible: say so.
+        if not self.effects.has_device:
+            self.statusBar().showMessage(
+                f"No audio output device: {Path(path).name} cannot be played here", 8000)
