@@ -156,14 +156,9 @@ def layered_on_off(
 
 
 def layered_segments(
-    probs: np.ndarray | LayeredCache,
-    times: np.ndarray,
-    frame_duration: float,
-    class_names: Sequence[str],
-    otherwise_id: int,
-    k: float,
-    tau: float,
-    duration: float | None = None,
+    probs: np.ndarray | LayeredCache, times: np.ndarray, frame_duration: float,  # the analysis
+    class_names: Sequence[str], otherwise_id: int,  # the classes
+    k: float, tau: float, duration: float | None = None,  # the settings, the video's length
     class_tau: Mapping[str, float] | None = None,
     smoothing: Smoothing = DEFAULT_SMOOTHING,
     stickiness: float = DEFAULT_STICKINESS,

@@ -44,14 +44,9 @@ def segments_from_labels(
 
 
 def auto_segments(
-    probs: np.ndarray,
-    times: np.ndarray,
-    frame_duration: float,
-    class_names: Sequence[str],
-    otherwise_id: int,
-    k: float,
-    tau: float,
-    duration: float | None = None,
+    probs: np.ndarray, times: np.ndarray, frame_duration: float,  # the analysis
+    class_names: Sequence[str], otherwise_id: int,  # the classes
+    k: float, tau: float, duration: float | None = None,  # the settings, the video's length
     top: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[Segment]:
     """Threshold, mode filter with r = round(k * f_a), segmentation -> automatic Segments.
