@@ -5,6 +5,8 @@ window), the JobWorker that drives one analysis, cancellation, the device choice
 progress/cancel/device widgets in the status bar. The window starts an analysis with `start()` and
 listens: `chunkReady` streams the preview into the timeline, `adopted` says the result is in the
 document, `stopped` says how it ended. Nothing here is module-global: two windows, two processes.
+When the editor cancels, the frames streamed so far are offered as a partial analysis (Keep /
+Discard); a kept one is marked in the status bar until the next analysis or project.
 
 The model list (`bundle_folders`, `bundle_class_names`) reads bundle.json only, so listing models
 never imports TensorFlow.
@@ -15,13 +17,16 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
+from PySide6.QtWidgets import QLabel, QMessageBox, QProgressBar, QPushButton, QStatusBar, QWidget
 
-from sfxstudio.core.project import AnalysisParams
+from sfxstudio.core.errors import BadInputError
+from sfxstudio.core.project import AnalysisCache, AnalysisParams
 from sfxstudio.gui import errors
 from sfxstudio.gui.document_model import DocumentModel
 from sfxstudio.gui.settings import Settings, data_dir
@@ -66,6 +71,33 @@ def bundle_class_names(folder: Path) -> list[str]:
 
 
 # -------------------------------------------------------------------------------------------
+@dataclass
+class _Streamed:
+    """What a running analysis has streamed so far (for keeping it when cancelled)."""
+
+    video: str
+    params: AnalysisParams
+    classes: list[str]
+    times: list[np.ndarray] = field(default_factory=list)
+    probs: list[np.ndarray] = field(default_factory=list)
+
+    def frames(self) -> int:
+        return sum(len(t) for t in self.times)
+
+    def cache(self) -> AnalysisCache:
+        """The streamed frames as an analysis (no embeddings: the model did not hand them over)."""
+        from sfxstudio.media.video import analysis_rate, probe
+
+        info = probe(self.video)
+        times = np.concatenate(self.times).astype(np.float64)
+        probs = np.concatenate(self.probs).astype(np.float32)
+        return AnalysisCache(times=times, probs=probs, embeddings=np.zeros((len(times), 0), np.float16),
+                             class_names=list(self.classes),
+                             frame_duration=1.0 / analysis_rate(info, self.params.analysis_fps),
+                             duration=info.duration, model=str(self.params.model or ""))
+
+
+# -------------------------------------------------------------------------------------------
 class AnalysisController(QObject):
     """One window's analyses: start, stream, cancel, adopt the result; the device they run on.
 
@@ -90,6 +122,9 @@ class AnalysisController(QObject):
         self.worker: JobWorker | None = None
         self._server: AnalysisServer | None = None
         self._stream_classes: list[str] = []
+        self._streamed: _Streamed | None = None
+        self._offer_partial = True
+        self.partial_prompt: QMessageBox | None = None  # Keep / Discard after a cancel
         self._started = 0.0
         # Filled by the worker thread with the device text; read once its thread has ended.
         self._found_device: dict[str, Any] = {}
@@ -113,6 +148,12 @@ class AnalysisController(QObject):
         self.device_label.setToolTip("Where the analysis runs (Analysis \u25b8 Device)")
         status.addPermanentWidget(self.device_label)
         self.device_label.hide()
+        self.partial_label = QLabel("", window)
+        self.partial_label.setObjectName("partialAnalysisLabel")
+        self.partial_label.setToolTip("The analysis was cancelled and the part analysed so far was "
+                                      "kept; analyse again for the whole video")
+        status.addPermanentWidget(self.partial_label)
+        self.partial_label.hide()
         self.cancel_button.clicked.connect(lambda: self.cancel())
 
     # ------------------------------------------------------------------ the job
@@ -135,6 +176,9 @@ class AnalysisController(QObject):
         batch = int(self.settings.get("analysis/batch_size"))
         device = self.device_choice()
         self._stream_classes = bundle_class_names(model)
+        self._streamed = _Streamed(video, params, list(self._stream_classes))
+        self._offer_partial = True
+        self._close_partial_prompt()
         found: dict[str, Any] = {}
         self._found_device = found
 
@@ -170,9 +214,12 @@ class AnalysisController(QObject):
         self.busyChanged.emit()
         return True
 
-    def cancel(self, wait: bool = False) -> None:
+    def cancel(self, wait: bool = False, offer_partial: bool = True) -> None:
+        """Stop the running analysis. offer_partial: ask whether to keep what was analysed
+        (the editor's Cancel); closing the window or the project never asks."""
         worker = self.worker
         if worker is not None and worker.is_running():
+            self._offer_partial = offer_partial
             worker.cancel()
             self.progress_label.setText("Cancelling\u2026")
             if wait:
@@ -180,12 +227,17 @@ class AnalysisController(QObject):
 
     def abandon(self) -> None:
         """The document is being replaced: cancel, wait, and drop what is still on its way."""
-        self.cancel(wait=True)
+        self.cancel(wait=True, offer_partial=False)
         self._stream_classes = []
+        self._streamed = None
+        self._close_partial_prompt()
+        self.partial_label.hide()
 
     def shutdown(self) -> None:
         """Cancel and wait for a running analysis; end the analysis process."""
-        self.cancel(wait=True)
+        self.cancel(wait=True, offer_partial=False)
+        self._streamed = None
+        self._close_partial_prompt()
         if self._server is not None:
             self._server.close()
             self._server = None
@@ -212,12 +264,17 @@ class AnalysisController(QObject):
 
     def _on_chunk(self, chunk: Any) -> None:
         if self._stream_classes and chunk.probs.shape[1] == len(self._stream_classes):
+            if self._streamed is not None:
+                self._streamed.times.append(np.asarray(chunk.times))
+                self._streamed.probs.append(np.asarray(chunk.probs))
             self.chunkReady.emit(chunk.times, chunk.probs, self._stream_classes)
 
     def _on_finished(self, cache: Any, params: AnalysisParams) -> None:
         doc = self.model.document
         if cache is None:
             return
+        self._streamed = None
+        self.partial_label.hide()
         doc.set_params(model=params.model)
         doc.set_analysis(cache)
         self.adopted.emit()
@@ -235,8 +292,64 @@ class AnalysisController(QObject):
 
     def _on_cancelled(self) -> None:
         self.model.analysisChanged.emit()
-        self._status.showMessage("Analysis cancelled; the project is as it was", 5000)
+        streamed, self._streamed = self._streamed, None
+        if self._offer_partial and streamed is not None and streamed.frames() > 0:
+            self._ask_keep_partial(streamed)
+        else:
+            self._status.showMessage("Analysis cancelled; the project is as it was", 5000)
         self.stopped.emit("cancelled")
+
+    # ------------------------------------------------------------------ partial analyses
+    def _ask_keep_partial(self, streamed: _Streamed) -> None:
+        """Keep / Discard what was analysed before the cancel (non-blocking: the editor may
+        go on working; the answer is applied when given)."""
+        end = float(streamed.times[-1][-1]) if len(streamed.times[-1]) else 0.0
+        box = QMessageBox(QMessageBox.Icon.Question, "Analysis cancelled",
+                          f"The first {format_duration(end)} of the video ({streamed.frames()} frames) "
+                          "were analysed before you cancelled.\nKeep this partial analysis?",
+                          QMessageBox.StandardButton.NoButton, self._window)
+        box.setObjectName("keepPartialDialog")
+        keep = box.addButton("Keep Partial Analysis", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Discard", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(keep)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def answered(_result: int) -> None:
+            if self.partial_prompt is box:
+                self.partial_prompt = None
+            if box.clickedButton() is keep:
+                self.keep_partial(streamed)
+            else:
+                self._status.showMessage("Analysis cancelled; the project is as it was", 5000)
+
+        box.finished.connect(answered)
+        self.partial_prompt = box
+        box.open()
+
+    def _close_partial_prompt(self) -> None:
+        box, self.partial_prompt = self.partial_prompt, None
+        if box is not None:
+            box.finished.disconnect()
+            box.close()
+
+    def keep_partial(self, streamed: _Streamed) -> bool:
+        """Make the streamed frames the project's analysis, marked partial in the status bar."""
+        try:
+            cache = streamed.cache()
+        except (BadInputError, ValueError) as exc:
+            errors.show_exception(self._window, exc, "Cannot keep the partial analysis")
+            return False
+        doc = self.model.document
+        doc.set_params(model=streamed.params.model)
+        doc.set_analysis(cache)
+        self.adopted.emit()
+        end = cache.times[-1] + cache.frame_duration
+        text = f"Partial analysis: {format_duration(end)} of {format_duration(cache.duration)}"
+        self.partial_label.setText(text)
+        self.partial_label.show()
+        self._status.showMessage(f"{text} kept ({cache.frames} frames); analyse again for the whole video",
+                                 8000)
+        return True
 
     def _on_stopped(self) -> None:
         self._show_progress(False)
