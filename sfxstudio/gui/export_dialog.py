@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 from sfxstudio.core.errors import Cancelled, ExportError
 from sfxstudio.core.project import Project
 from sfxstudio.gui import errors
+from sfxstudio.gui.dialogs import listen, set_up_dialog
 from sfxstudio.gui.settings import Settings
 from sfxstudio.gui.workers import JobWorker
 
@@ -332,9 +333,7 @@ class ExportDialog(QDialog):
     def __init__(self, project: Project, settings: Settings, library_provider: Any = None,
                  parent: QWidget | None = None, exporters: list[Exporter] | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Export")
-        self.setObjectName("exportDialog")
-        self.setMinimumWidth(680)
+        set_up_dialog(self, "exportDialog", "Export", 680)
         self.project = project
         self.settings = settings
         self.exporters = exporters or EXPORTERS
@@ -489,12 +488,7 @@ class ExportDialog(QDialog):
                            class_variations={k: list(v) for k, v in self.project.class_variations.items()})
         job = export_job(snapshot, targets, original_db, effects_db, loudness_target=target_lufs,
                          true_peak=float(self.true_peak.value()))
-        worker = JobWorker(job, name="export", parent=self)
-        worker.progress.connect(self._on_progress)
-        worker.finished.connect(self._on_finished)
-        worker.failed.connect(self._on_failed)
-        worker.cancelled.connect(self._on_cancelled)
-        worker.stopped.connect(self._on_stopped)
+        worker = listen(JobWorker(job, name="export", parent=self), self)
         self.worker = worker
         self._set_running(True)
         worker.start()

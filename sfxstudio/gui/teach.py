@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QMessageBox,
-    QProgressDialog,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -42,6 +41,7 @@ from sfxstudio.core.errors import Cancelled
 from sfxstudio.core.project import AnalysisCache, Project
 from sfxstudio.core.project_io import SUFFIX as PROJECT_SUFFIX
 from sfxstudio.gui import errors
+from sfxstudio.gui.dialogs import busy_dialog, listen, set_up_dialog
 from sfxstudio.gui.workers import JobWorker
 
 TAUGHT_SUFFIX = re.compile(r"-taught-(\d+)$")
@@ -243,23 +243,12 @@ class TeachRun(QObject):
         self._started = time.monotonic()
         self._text = "Starting\u2026"
         self._teachProgress.connect(self._on_teach_progress)
-        self.worker = JobWorker(teach_job(request, self._teachProgress.emit), name="teach", parent=self)
-        self.worker.progress.connect(self._on_progress)
-        self.worker.finished.connect(self._on_finished)
-        self.worker.failed.connect(self._on_failed)
-        self.worker.cancelled.connect(self._on_cancelled)
-        self.worker.stopped.connect(self._on_stopped)
+        job = teach_job(request, self._teachProgress.emit)
+        self.worker = listen(JobWorker(job, name="teach", parent=self), self)
 
         base = request.base.name
-        self.dialog = QProgressDialog(f"Improving \u201c{base}\u201d from your corrections\u2026",
-                                      "Cancel", 0, 0, parent)
-        self.dialog.setObjectName("teachProgress")
-        self.dialog.setWindowTitle("Improve Model")
-        self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        self.dialog.setMinimumDuration(0)
-        self.dialog.setAutoClose(False)
-        self.dialog.setAutoReset(False)
-        self.dialog.setMinimumWidth(420)
+        self.dialog = busy_dialog(f"Improving \u201c{base}\u201d from your corrections\u2026",
+                                  parent, "teachProgress", "Improve Model", 420)
         # teach() checks cancel after every epoch and we check it between steps; a cancel during
         # model loading or saving lands right after it, and the half-made model is removed.
         self.dialog.canceled.connect(self.cancel)
@@ -354,9 +343,7 @@ class TeachDialog(QDialog):
     def __init__(self, base: Path, corrections: Corrections, out_dir: Path, current_project: Path | None,
                  start_folder: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("teachDialog")
-        self.setWindowTitle("Improve Model from My Corrections")
-        self.setMinimumWidth(520)
+        set_up_dialog(self, "teachDialog", "Improve Model from My Corrections", 520)
         self._current = current_project
         self._start_folder = start_folder
         layout = QVBoxLayout(self)

@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 
 from sfxstudio.core.errors import BadInputError, Cancelled
 from sfxstudio.gui import errors
+from sfxstudio.gui.dialogs import busy_dialog, listen, set_up_dialog
 from sfxstudio.gui.workers import JobWorker
 
 ARCHITECTURE = "resnet152v2"
@@ -195,9 +196,7 @@ class ImagenetRecogniserDialog(QDialog):
     def __init__(self, models_dir: Path, start_folder: str = "", device: str = "auto",
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("imagenetDialog")
-        self.setWindowTitle("Create ImageNet Recogniser")
-        self.setMinimumWidth(560)
+        set_up_dialog(self, "imagenetDialog", "Create ImageNet Recogniser", 560)
         self.models_dir = models_dir
         self.device = device
         self._start_folder = start_folder
@@ -330,23 +329,11 @@ class ImagenetRecogniserDialog(QDialog):
 
     def _start(self, out: Path, weights: str, allow_download: bool) -> bool:
         self._state = _Abandon(out, keras_cache_dir() / WEIGHTS_FILE if allow_download else None)
-        worker = JobWorker(build_job(out, weights, allow_download, self._state, self.device),
-                           name="imagenet", parent=self)
-        worker.progress.connect(self._on_progress)
-        worker.finished.connect(self._on_finished)
-        worker.failed.connect(self._on_failed)
-        worker.cancelled.connect(self._on_cancelled)
-        worker.stopped.connect(self._on_stopped)
+        worker = listen(JobWorker(build_job(out, weights, allow_download, self._state, self.device),
+                                  name="imagenet", parent=self), self)
         self.worker = worker
         self._text = "Downloading\u2026" if allow_download else "Building the recogniser\u2026"
-        progress = QProgressDialog(self._text, "Cancel", 0, 0, self)
-        progress.setObjectName("imagenetProgress")
-        progress.setWindowTitle("Create ImageNet Recogniser")
-        progress.setWindowModality(Qt.WindowModality.WindowModal)
-        progress.setMinimumDuration(0)
-        progress.setAutoClose(False)
-        progress.setAutoReset(False)
-        progress.setMinimumWidth(460)
+        progress = busy_dialog(self._text, self, "imagenetProgress", "Create ImageNet Recogniser", 460)
         progress.canceled.connect(self.cancel)
         self.progress = progress
         self._started = time.monotonic()
