@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sfxstudio.core.errors import ExportError
+from sfxstudio.core.inputs import file_kind
 
 TMP_MARK = ".sfxtmp"
 
@@ -67,18 +68,8 @@ def _kind_problem(target: Path) -> str | None:
         return None
     except OSError as exc:
         return f"cannot be checked ({exc.strerror or exc})"
-    mode = st.st_mode
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "is a folder, not a file"
-    if stat.S_ISFIFO(mode):
-        return "is a named pipe (FIFO), not a file"
-    if stat.S_ISSOCK(mode):
-        return "is a socket, not a file"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "is a device, not a file"
-    return "is not a regular file"
+    kind = file_kind(st.st_mode)
+    return None if kind is None else f"is {kind}, not a file"
 
 
 def _pid_alive(pid: int) -> bool:

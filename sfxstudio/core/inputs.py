@@ -14,6 +14,24 @@ from pathlib import Path
 from sfxstudio.core.errors import BadInputError
 
 
+def file_kind(mode: int) -> str | None:
+    """What a file that is not a plain file is, in words ("a folder"...); None for a plain file.
+
+    The one wording for readers (here), writers (core.atomic) and the output guard (core.outputs).
+    """
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
 def regular_file(path: str | Path, what: str = "file") -> os.stat_result:
     """os.stat of a plain, existing file; BadInputError naming it otherwise."""
     try:
@@ -22,10 +40,9 @@ def regular_file(path: str | Path, what: str = "file") -> os.stat_result:
         raise BadInputError(path, f"{what} not found") from None
     except OSError as exc:
         raise BadInputError(path, f"cannot read the {what} ({exc.strerror or exc})") from None
-    if stat.S_ISDIR(st.st_mode):
-        raise BadInputError(path, f"is a folder, not a {what}")
-    if not stat.S_ISREG(st.st_mode):
-        raise BadInputError(path, f"is not a regular file (a FIFO, socket or device), not a {what}")
+    kind = file_kind(st.st_mode)
+    if kind is not None:
+        raise BadInputError(path, f"is {kind}, not a {what}")
     return st
 
 

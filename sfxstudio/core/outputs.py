@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sfxstudio.core.errors import BadInputError
+from sfxstudio.core.inputs import file_kind
 
 PathLike = str | os.PathLike[str]
 
@@ -45,21 +46,6 @@ def _same_file(a: Path, b: Path) -> bool:
 
 def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
-
-
-def _kind(mode: int) -> str | None:
-    """What a non-regular file is, in words (None for a plain file)."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
 
 
 def protect(label: str, path: PathLike | None, is_folder: bool = False) -> list[Protected]:
@@ -96,7 +82,7 @@ def check_outputs(
         except OSError as exc:
             raise BadInputError(given, f"{option}: cannot be checked ({exc.strerror or exc})") from None
         if st is not None and not is_folder_output:
-            kind = _kind(st.st_mode)
+            kind = file_kind(st.st_mode)
             if kind is not None:
                 raise BadInputError(given, f"{option}: is {kind}, not a file; choose a file name")
         if st is not None and is_folder_output and not stat.S_ISDIR(st.st_mode):

@@ -14,7 +14,9 @@ Loudness (EBU R128 -23 LUFS, ATSC A/85 -24 LKFS; true peak -1 dBTP by default):
 
 from __future__ import annotations
 
+import contextlib
 import math
+import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from sfxstudio.core.errors import Cancelled, collect_warnings, warn
+from sfxstudio.core.errors import Cancelled, ExportError, collect_warnings, warn
 from sfxstudio.core.project import Project
 
 ProgressFn = Callable[[float, str], None]
@@ -189,16 +191,27 @@ def _deliver(project: Project, request: DeliveryRequest, library: Any, progress:
         result.outputs.append(("Stems (one Broadcast WAV per class)", request.stems, ""))
 
     clips_dir = request.clips
+    for_timeline: Path | None = None
     if clips_dir is None and request.timelines:
         # Every timeline clip references its own media: render it beside the first timeline.
-        first = next(iter(request.timelines.values()))
-        clips_dir = first.with_name(first.stem + "_media")
+        for_timeline = next(iter(request.timelines.values()))
+        clips_dir = for_timeline.with_name(for_timeline.stem + "_media")
     if clips_dir is not None:
         _step(progress, cancel, 0.45, "Writing per-effect clips")
         from sfxstudio.media.clips import export_clips
 
-        result.clips = export_clips(placements, clips_dir, fps, request.handles, gain_db=gain,
-                                    tc_start=tc_start, reference=name)
+        made_folder = not clips_dir.exists()
+        try:
+            result.clips = export_clips(placements, clips_dir, fps, request.handles, gain_db=gain,
+                                        tc_start=tc_start, reference=name)
+        except ExportError as exc:
+            if made_folder:  # nothing of this export stays behind (earlier clips are atomic)
+                with contextlib.suppress(OSError):
+                    shutil.rmtree(clips_dir)
+            if for_timeline is None:
+                raise
+            # The editor asked for a timeline: say so first, then which media file failed.
+            raise ExportError(for_timeline, f"its media could not be written ({exc})") from exc
         result.outputs.append((f"Per-effect clips ({len(result.clips)} Broadcast WAVs with handles)",
                                clips_dir, ""))
 
