@@ -209,6 +209,8 @@ def merge_segments(
                 first = False
             elif fragment_ids is not None:
                 sid = fragment_ids.setdefault((seg.id, a, b), new_segment_id())
+                if sid in taken:  # the editor took this very piece over since: it is theirs now
+                    sid = fragment_ids[(seg.id, a, b)] = new_segment_id()
             else:
                 sid = new_segment_id()
             out.append(replace(seg, start=a, end=b, origin="auto", id=sid))

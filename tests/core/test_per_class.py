@@ -232,3 +232,19 @@ def test_rendered_fire_keeps_sounding_under_a_manual_river(make_sound, tmp_path:
     DeleteSegment(river.id).do(doc)
     gone = pipeline.render_project(doc.project, library, duration=20.0)
     np.testing.assert_allclose(gone, alone, atol=1e-6)
+
+
+def test_a_piece_taken_over_keeps_its_id_alone_when_its_mute_moves_away() -> None:
+    """Found by the property test: an automatic piece (a clipped fragment with a remembered id)
+    is moved by the editor (it becomes manual, same id; a mute takes its place); when that mute
+    is moved away, the piece comes back as automatic and must get a new id, not the manual's."""
+    doc = fire_doc()
+    AddSegment(Segment("fire", 2.0, 4.0, origin="manual")).do(doc)  # fire auto: 0-2 and 4-10
+    tail = next(s for s in doc.segments if s.origin == "auto" and s.start == 4.0)
+    EditSegment(tail.id, start=12.0, end=18.0, class_name="river").do(doc)
+    mute = next(s for s in doc.segments if s.origin == "mute")
+    EditSegment(mute.id, start=14.0, end=20.0).do(doc)
+    ids = [s.id for s in doc.segments]
+    assert len(ids) == len(set(ids)), summary(doc)
+    assert ("fire", 4.0, 10.0, "auto") in summary(doc)  # the classifier's fire is back there
+    assert doc.find(tail.id).class_name == "river"  # type: ignore[union-attr]
