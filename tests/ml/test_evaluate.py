@@ -393,5 +393,5 @@ def test_a_truth_file_that_is_a_fifo_is_refused_without_blocking(tmp_path):
 
     fifo = tmp_path / "truth.json"
     os.mkfifo(fifo)
-    with pytest.raises(BadInputError, match=r"truth\.json: is a named pipe \(FIFO\), not a ground-truth file"):
+    with pytest.raises(BadInputError, match=r"truth\.json: is a named pipe \(FIFO\), not a ground-truth"):
         load_truth(fifo)
