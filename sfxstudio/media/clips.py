@@ -23,10 +23,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sfxstudio.core.errors import ExportError
 from sfxstudio.media.audio_io import MIX_RATE, write_wav
 from sfxstudio.media.bwf import BextInfo, seconds_to_timecode
-from sfxstudio.media.export import stem_file_name
+from sfxstudio.media.export import output_folder, stem_file_name
 from sfxstudio.media.render import Placement, db_to_gain, render_placement
 
 DEFAULT_HANDLES = 1.0
@@ -98,13 +97,7 @@ def export_clips(placements: Sequence[Placement], folder: str | Path, fps: float
     (placements without an id are keyed by -1, -2, ... in timeline order)."""
     if not (math.isfinite(handles) and handles >= 0):
         raise ValueError(f"handles must be a finite number of seconds >= 0, not {handles!r}")
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise ExportError(folder, "is a file, not a folder for clips")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ExportError(folder, f"cannot create the folder ({exc.strerror or exc})") from exc
+    folder = output_folder(folder, "clips")
     out: dict[int, ClipFile] = {}
     ordered = sorted(placements, key=lambda q: (q.start, q.class_name, q.end))
     number = 0

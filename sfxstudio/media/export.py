@@ -115,6 +115,21 @@ def stem_file_names(class_names: list[str]) -> dict[str, str]:
     return out
 
 
+def output_folder(folder: str | Path, what: str) -> Path:
+    """The folder a multi-file export (stems, clips) writes into, created with its parents.
+
+    ExportError naming it when a file stands there or it cannot be created.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ExportError(folder, f"is a file, not a folder for {what}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ExportError(folder, f"cannot create the folder ({exc.strerror or exc})") from exc
+    return folder
+
+
 def export_stems(stems: Mapping[str, np.ndarray], folder: str | Path, duration: float,
                  rate: int = SAMPLE_RATE, gain_db: float = 0.0,
                  bext: BextInfo | None = None) -> dict[str, float]:
@@ -127,13 +142,7 @@ def export_stems(stems: Mapping[str, np.ndarray], folder: str | Path, duration: 
     (that would change their balance); a peak above 0 dBFS is clipped in the file, so callers
     should warn about stems whose peak is > 0.
     """
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise ExportError(folder, "is a file, not a folder for stems")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ExportError(folder, f"cannot create the folder ({exc.strerror or exc})") from exc
+    folder = output_folder(folder, "stems")
     peaks: dict[str, float] = {}
     names = stem_file_names(list(stems))
     template = bext or BextInfo()
