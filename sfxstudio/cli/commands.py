@@ -162,7 +162,6 @@ def cmd_export(args: argparse.Namespace) -> int:
                             *protect("the project's video", project.video),
                             *protect("the sound library", project.library or SOUNDS, is_folder=True)],
                   folders=["--stems", "--clips"])
-    _warn_unknown_classes(project, project_path)
     if args.original_gain is not None:
         project.mix.original_gain_db = args.original_gain
     if args.effects_gain is not None:
@@ -184,16 +183,6 @@ def cmd_export(args: argparse.Namespace) -> int:
     for line in result.summary_lines():
         print(line, file=sys.stderr)
     return EXIT_OK
-
-
-def _warn_unknown_classes(project: Project, path: Path) -> None:
-    """A segment whose class neither the analysis nor the built-in class list knows: say so."""
-    from sfxstudio.core.classes import default_classes
-    from sfxstudio.core.errors import warn
-
-    known = set(project.analysis.class_names) if project.analysis else set(default_classes().names)
-    for name in sorted({s.class_name for s in project.segments} - known):
-        warn(path, f"effects of class {name!r}, which this project's model does not know")
 
 
 def cmd_batch(args: argparse.Namespace) -> int:

@@ -33,7 +33,7 @@ import numpy as np
 from sfxstudio import __version__
 from sfxstudio.core import validate as v
 from sfxstudio.core.atomic import atomic_path, atomic_write_json, check_target
-from sfxstudio.core.classes import SoundAttributes
+from sfxstudio.core.classes import SoundAttributes, default_classes
 from sfxstudio.core.errors import BadInputError, warn
 from sfxstudio.core.inputs import read_bytes, regular_file
 from sfxstudio.core.project import AnalysisCache, AnalysisParams, MixSettings, Project
@@ -317,7 +317,17 @@ def load_project(path: str | Path, load_analysis: bool = True) -> Project:
             warn(sidecar, "the project's analysis file is missing; the project opens without "
                           "its analysis (analyse the video again)")
             project.analysis_file = None
+    if load_analysis:
+        _warn_unknown_classes(path, project)
     return project
+
+
+def _warn_unknown_classes(path: Path, project: Project) -> None:
+    """Effects of a class neither the analysis nor the built-in class list knows: a warning line
+    naming the project (they play only if the sound library has that class)."""
+    known = set(project.analysis.class_names) if project.analysis else set(default_classes().names)
+    for name in sorted({s.class_name for s in project.segments} - known):
+        warn(path, f"effects of class {name!r}, which this project's model does not know")
 
 
 def _check_segments_in_video(path: Path, project: Project) -> None:

@@ -719,3 +719,16 @@ def test_a_v2_file_with_a_split_sliver_still_opens(tmp_path: Path) -> None:
     p.write_text(json.dumps(data))
     with pytest.raises(BadInputError, match="segment 1"):
         load_project(p)
+
+
+def test_effects_of_an_unknown_class_are_a_warning_when_the_project_opens(tmp_path: Path) -> None:
+    """Every opener (command line and window) hears of them, naming the project."""
+    from sfxstudio.core.errors import collect_warnings
+
+    p = tmp_path / "p.sfxproj"
+    p.write_text(json.dumps({"format": "sfxstudio-project", "version": 3, "segments": [
+        {"class": "unicorn", "start": 1.0, "end": 2.0, "origin": "manual"},
+        {"class": "fire", "start": 1.0, "end": 2.0, "origin": "manual"}]}))
+    with collect_warnings() as lines:
+        load_project(p)
+    assert len(lines) == 1 and "p.sfxproj" in lines[0] and "'unicorn'" in lines[0]
