@@ -31,10 +31,6 @@ class Cancelled(SfxError):
     """The user cancelled a running job."""
 
 
-class BugError(SfxError):
-    """Something that should never happen did; the message carries the log file's path."""
-
-
 # -- warnings ------------------------------------------------------------------------------
 # Problems that do not stop the job (an empty library, an unusable sound, a segment of an
 # unknown class) are reported as one line naming the file. With strict mode on (the CLI's
@@ -46,10 +42,6 @@ _strict: list[bool] = [False]
 
 def set_strict(strict: bool) -> None:
     _strict[0] = bool(strict)
-
-
-def is_strict() -> bool:
-    return _strict[0]
 
 
 def warn(path: str | Path | None, problem: str) -> str:
