@@ -25,8 +25,10 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from sfxstudio.core import validate as v
 from sfxstudio.core.classes import SoundAttributes
 from sfxstudio.core.document import Document
+from sfxstudio.core.project import MAX_MARKERS, Marker, sorted_markers
 from sfxstudio.core.segments import Segment, new_segment_id
 
 _UNSET: Any = object()
@@ -329,6 +331,106 @@ class SetClassVariations(Command):
 
     def undo(self, doc: Document) -> None:
         doc.set_class_variations(self.class_name, self._old)
+
+
+# -- markers ------------------------------------------------------------------------------
+
+
+def set_markers(doc: Document, markers: list[Marker]) -> None:
+    """Replace the project's markers (sorted) and tell the listeners: a "markers" event (the
+    DocumentModel's markersChanged) and the document becomes dirty.
+
+    The Document has no marker mutator of its own (it is not this module's file); this is the
+    one place that writes `project.markers` during editing."""
+    doc.project.markers = sorted_markers(markers)
+    doc._touch()  # the Document's own "changed" path (dirty event once)
+    doc._emit("markers", list(doc.project.markers))
+
+
+def _marker_time(doc: Document, t: float, field: str) -> float:
+    """A marker time: finite, inside [0, video duration] (clamped onto the video's ends)."""
+    t = v.number(t, field, -v.MAX_DURATION, v.MAX_DURATION)
+    duration = doc.duration
+    return min(max(0.0, t), duration) if duration is not None else max(0.0, t)
+
+
+def _marker_at(doc: Document, t: float) -> int:
+    """Index of the marker nearest to t, within half a frame; ValueError when none is there."""
+    best, tol = -1, max(doc.frame_duration / 2, 1e-6)
+    for i, m in enumerate(doc.project.markers):
+        if abs(m.time - t) <= tol and (best < 0 or abs(m.time - t) < abs(doc.project.markers[best].time - t)):
+            best = i
+    if best < 0:
+        raise ValueError(f"there is no marker at {t:.3f} s")
+    return best
+
+
+class AddMarker(Command):
+    """Put a marker at `time` (clamped into the video), optionally named."""
+
+    def __init__(self, time: float, name: str = "") -> None:
+        self.marker = Marker(max(0.0, v.number(time, "marker time", -v.MAX_DURATION, v.MAX_DURATION)),
+                             name)
+        self.name = "Add Marker"
+        self._placed: Marker | None = None
+
+    def do(self, doc: Document) -> None:
+        if self._placed is None:
+            if len(doc.project.markers) >= MAX_MARKERS:
+                raise ValueError(f"a project holds at most {MAX_MARKERS} markers")
+            self._placed = Marker(_marker_time(doc, self.marker.time, "marker time"), self.marker.name)
+        set_markers(doc, [*doc.project.markers, self._placed])
+
+    def undo(self, doc: Document) -> None:
+        assert self._placed is not None, "undo before do"
+        markers = list(doc.project.markers)
+        markers.remove(self._placed)
+        set_markers(doc, markers)
+
+
+class DeleteMarker(Command):
+    """Remove the marker at `time` (the nearest within half a frame)."""
+
+    def __init__(self, time: float) -> None:
+        self.time = v.number(time, "marker time", -v.MAX_DURATION, v.MAX_DURATION)
+        self.name = "Delete Marker"
+        self._removed: Marker | None = None
+
+    def do(self, doc: Document) -> None:
+        markers = list(doc.project.markers)
+        if self._removed is None:
+            self._removed = markers[_marker_at(doc, self.time)]
+        markers.remove(self._removed)
+        set_markers(doc, markers)
+
+    def undo(self, doc: Document) -> None:
+        assert self._removed is not None, "undo before do"
+        set_markers(doc, [*doc.project.markers, self._removed])
+
+
+class MoveMarker(Command):
+    """Move the marker at `old` (the nearest within half a frame) to `new` (clamped into the
+    video); it keeps its name."""
+
+    def __init__(self, old: float, new: float) -> None:
+        self.old = v.number(old, "marker time", -v.MAX_DURATION, v.MAX_DURATION)
+        self.new = v.number(new, "new marker time", -v.MAX_DURATION, v.MAX_DURATION)
+        self.name = "Move Marker"
+        self._moved: tuple[Marker, Marker] | None = None
+
+    def do(self, doc: Document) -> None:
+        markers = list(doc.project.markers)
+        if self._moved is None:
+            before = markers[_marker_at(doc, self.old)]
+            self._moved = (before, Marker(_marker_time(doc, self.new, "new marker time"), before.name))
+        markers.remove(self._moved[0])
+        set_markers(doc, [*markers, self._moved[1]])
+
+    def undo(self, doc: Document) -> None:
+        assert self._moved is not None, "undo before do"
+        markers = list(doc.project.markers)
+        markers.remove(self._moved[1])
+        set_markers(doc, [*markers, self._moved[0]])
 
 
 class CompositeCommand(Command):

@@ -212,6 +212,50 @@ class MixSettings:
                                             -v.MAX_GAIN_DB, v.MAX_GAIN_DB))
 
 
+MAX_MARKERS = 100_000
+MAX_MARKER_NAME = 255
+
+
+def marker_name(value: Any, field: str = "marker name") -> str:
+    """A marker's label: text of at most 255 characters without control characters (a label
+    shown in the timeline and saved in the project, never used as a path)."""
+    name = v.text(value, field, max_len=MAX_MARKER_NAME)
+    if any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise ValueError(f"{field} {value!r} contains control characters")
+    return name
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A named point of the video (M in the editor); markers are kept sorted by time."""
+
+    time: float
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "time", v.number(_plain(self.time), "marker time", 0.0, v.MAX_DURATION))
+        object.__setattr__(self, "name", marker_name(self.name))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"time": self.time, "name": self.name}
+
+    @classmethod
+    def from_json(cls, d: Any) -> Marker:
+        d = v.obj(d, "marker")
+        unknown = sorted(set(d) - {"time", "name"})
+        if unknown:
+            raise ValueError(f"marker: unknown field {unknown[0]!r}")
+        if "time" not in d:
+            raise ValueError("marker: time is missing")
+        return cls(time=v.number(d["time"], "marker: time", 0.0, v.MAX_DURATION),
+                   name=marker_name(d.get("name", ""), "marker: name"))
+
+
+def sorted_markers(markers: list[Marker]) -> list[Marker]:
+    """Markers in time order (stable for equal times, so names keep their order)."""
+    return sorted(markers, key=lambda m: m.time)
+
+
 @dataclass
 class Project:
     video: str | None = None
@@ -223,6 +267,10 @@ class Project:
     mix: MixSettings = field(default_factory=MixSettings)
     analysis: AnalysisCache | None = None
     analysis_file: str | None = None  # sidecar, relative to the project file
+    markers: list[Marker] = field(default_factory=list)  # sorted by time
+    # The editor's view state kept with the project (playhead, zoom, panel widths, in/out,
+    # undo history): plain JSON written by the GUI, checked by it on restore (never fatal).
+    session: dict[str, Any] = field(default_factory=dict)
 
     def manual_segments(self) -> list[Segment]:
         return [s for s in self.segments if s.origin != "auto"]

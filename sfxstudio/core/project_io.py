@@ -36,11 +36,11 @@ from sfxstudio.core.atomic import atomic_path, atomic_write_json, check_target
 from sfxstudio.core.classes import SoundAttributes, default_classes
 from sfxstudio.core.errors import BadInputError, warn
 from sfxstudio.core.inputs import read_bytes, regular_file
-from sfxstudio.core.project import AnalysisCache, AnalysisParams, MixSettings, Project
+from sfxstudio.core.project import AnalysisCache, AnalysisParams, Marker, MixSettings, Project, sorted_markers
 from sfxstudio.core.segments import Segment
 
 FORMAT = "sfxstudio-project"
-VERSION = 4
+VERSION = 5
 SUFFIX = ".sfxproj"
 SIDECAR_SUFFIX = ".analysis.npz"
 DIGEST_CHARS = 12
@@ -102,8 +102,18 @@ def _migrate_v3(d: dict[str, Any]) -> dict[str, Any]:
     return d
 
 
+def _migrate_v4(d: dict[str, Any]) -> dict[str, Any]:
+    """v4 had no markers and no editor session (issue 15): it opens with neither. Version 5
+    exists so an older SFX Studio refuses a project with markers by name."""
+    d = dict(d)
+    d.setdefault("markers", [])
+    d["version"] = 5
+    return d
+
+
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    1: _migrate_v1, 2: _migrate_v2, 3: _migrate_v3}
+    1: _migrate_v1, 2: _migrate_v2, 3: _migrate_v3, 4: _migrate_v4}
+MAX_MARKERS = 100_000
 
 # -- paths --------------------------------------------------------------------------------
 
@@ -210,8 +220,9 @@ def project_to_json(project: Project, base: Path, analysis_file: str | bool | No
         "class_variations": {k: list(v) for k, v in sorted(project.class_variations.items())},
         "mix": project.mix.to_json(),
         "segments": [s.to_json() for s in project.segments],
+        "markers": [m.to_json() for m in sorted_markers(project.markers)],
         "analysis": project.analysis_file if analysis_file is True else (analysis_file or None),
-    }
+    } | ({"session": project.session} if project.session else {})
 
 
 def _recorded_sidecar(path: Path) -> str | None:
@@ -300,6 +311,9 @@ def load_project(path: str | Path, load_analysis: bool = True) -> Project:
         if slivers:
             warn(path, f"{slivers} effect(s) shorter than a microsecond (left by an older version's "
                        "split) were dropped")
+    if isinstance(data, dict) and data.get("session") is not None and not isinstance(data["session"], dict):
+        warn(path, f"the editor session (view state and undo history) is not an object "
+                   f"({type(data['session']).__name__}); the project opens without it")
     try:
         project = project_from_json(data, base)
     except (KeyError, TypeError, ValueError, OverflowError) as exc:
@@ -338,6 +352,10 @@ def _check_segments_in_video(path: Path, project: Project) -> None:
     for i, s in enumerate(project.segments):
         if s.end > limit:
             raise BadInputError(path, f"segment {i + 1} ends at {s.end!r} s, after the end of the video "
+                                      f"({cache.duration!r} s)")
+    for i, m in enumerate(project.markers):
+        if m.time > limit:
+            raise BadInputError(path, f"marker {i + 1} is at {m.time!r} s, after the end of the video "
                                       f"({cache.duration!r} s)")
 
 
@@ -383,6 +401,13 @@ def project_from_json(data: Any, base: Path) -> Project:
     params = AnalysisParams.from_json(data.get("params", {}))
     params = params.with_(model=_abs(params.model, base))
     analysis = data.get("analysis")
+    markers = []
+    for i, m in enumerate(v.array(data.get("markers", []), "markers", max_len=MAX_MARKERS)):
+        try:
+            markers.append(Marker.from_json(m))
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise ValueError(f"marker {i + 1}: {str(exc).removeprefix('marker: ')}") from None
+    session = data.get("session")
     return Project(
         video=_abs(v.optional_text(data.get("video"), "video"), base),
         params=params,
@@ -392,6 +417,8 @@ def project_from_json(data: Any, base: Path) -> Project:
         segments=segments,
         mix=MixSettings.from_json(data.get("mix", {})),
         analysis_file=None if analysis is None else _plain_file_name(analysis, "analysis"),
+        markers=sorted_markers(markers),
+        session=dict(session) if isinstance(session, dict) else {},
     )
 
 

@@ -59,6 +59,9 @@ class DocumentModel(QObject):
     analysisChanged = Signal()
     classesChanged = Signal()
     projectChanged = Signal()
+    # Markers added, moved or removed (core.commands.AddMarker...); the payload is the sorted
+    # list of core.project.Marker. A new document emits projectChanged instead.
+    markersChanged = Signal(list)
     dirtyChanged = Signal(bool)
     # Emitted after a failed push (e.g. a split outside the effect): message for a status bar.
     editRefused = Signal(str)
@@ -86,6 +89,7 @@ class DocumentModel(QObject):
         self.classesChanged.emit()
         self.paramsChanged.emit()
         self.segmentsChanged.emit()
+        self.markersChanged.emit(list(document.project.markers))
         self.dirtyChanged.emit(document.dirty)
 
     def push(self, command: Command) -> bool:
@@ -117,5 +121,7 @@ class DocumentModel(QObject):
         }.get(event)
         if signal is not None:
             signal.emit()
+        elif event == "markers":
+            self.markersChanged.emit(list(payload) if isinstance(payload, list) else [])
         elif event == "dirty":
             self.dirtyChanged.emit(bool(payload))

@@ -86,7 +86,7 @@ def test_layered_project_round_trips_exactly(tmp_path: Path) -> None:
     path = tmp_path / "p.sfxproj"
     save_project(Project(params=params, class_attributes=attrs, segments=segs, analysis=c), path)
     data = json.loads(path.read_text())
-    assert data["version"] == VERSION == 4
+    assert data["version"] == VERSION == 5
     assert data["params"]["mode"] == "layered"
     assert data["params"]["class_thresholds"] == {"fire": 1 / 3, "river": 0.9}
     back = load_project(path)

@@ -363,7 +363,7 @@ def test_a_hand_written_version_2_file_with_its_sidecar_loads_and_migrates(tmp_p
     assert p.mix == MixSettings(-2.0, 1.0) and p.segments[0].start == 0.333333
     save_project(p, path)  # the next save moves to v3 and a content-named sidecar
     data = json.loads(path.read_text())
-    assert data["version"] == VERSION == 4
+    assert data["version"] == VERSION == 5
     assert not old_sidecar.exists() and sidecars(tmp_path) == [data["analysis"]]
     back = load_project(path)
     assert back.analysis is not None and back.analysis.model == "v2"
