@@ -31,6 +31,7 @@ class _UndoAdapter(QUndoCommand):
         self.model = model
         self.command = command
         self._pending_first = True
+        self._skip_undo = False  # a restored command that is already undone (see restore_history)
 
     def redo(self) -> None:
         # push() already ran the first do (outside Qt, so its errors reach Python); Qt calls
@@ -41,6 +42,9 @@ class _UndoAdapter(QUndoCommand):
         self.command.do(self.model.document)
 
     def undo(self) -> None:
+        if self._skip_undo:
+            self._skip_undo = False
+            return
         self.command.undo(self.model.document)
 
     def id(self) -> int:
@@ -103,6 +107,26 @@ class DocumentModel(QObject):
             return False
         self.undo_stack.push(_UndoAdapter(self, command))
         return True
+
+    def history(self) -> tuple[list[Command], int]:
+        """The undo stack's commands (oldest first) and its index (how many are done)."""
+        stack = self.undo_stack
+        adapters = [stack.command(i) for i in range(stack.count())]
+        return [a.command for a in adapters if isinstance(a, _UndoAdapter)], stack.index()
+
+    def restore_history(self, commands: list[Command], index: int) -> None:
+        """Rebuild the undo stack for the document as it is: commands[:index] are already done
+        in it, the rest are undone (Redo replays them). Nothing runs now; the document stays as
+        loaded and clean."""
+        stack = self.undo_stack
+        stack.clear()
+        for i, command in enumerate(commands):
+            adapter = _UndoAdapter(self, command)
+            adapter._skip_undo = i >= index  # setIndex below "undoes" them: they already are
+            stack.push(adapter)
+        stack.setIndex(index)
+        stack.setClean()
+        self._document.set_dirty(False)
 
     def mark_saved(self, path: Path | None = None) -> None:
         self.undo_stack.setClean()

@@ -100,3 +100,152 @@ def test_a_broken_session_is_ignored_with_a_warning(tmp_path: Path, caplog: pyte
         project = load_project(path)
     assert project.session == {}
     assert "session" in caplog.text
+
+
+# -- the undo history as plain data -------------------------------------------------------
+
+from sfxstudio.core.classes import SoundAttributes  # noqa: E402
+from sfxstudio.core.command_io import (  # noqa: E402
+    MAX_HISTORY,
+    history_from_json,
+    history_to_json,
+)
+from sfxstudio.core.commands import (  # noqa: E402
+    AddSegment,
+    Command,
+    CompositeCommand,
+    DeleteSegment,
+    EditSegment,
+    SetClassAttributes,
+    SetClassVariations,
+    SetParams,
+    SetSegmentProperties,
+    SplitSegment,
+)
+from sfxstudio.core.segments import Segment  # noqa: E402
+from tests.core.test_document import make_doc  # noqa: E402
+
+
+def _state(doc: Document) -> tuple[object, ...]:
+    p = doc.project
+    return (sorted((s.class_name, s.start, s.end, s.origin, s.variation, s.gain_db, s.mode)
+                   for s in doc.edited_segments()),
+            list(p.markers), p.params, dict(p.class_attributes), dict(p.class_variations))
+
+
+def _edits(doc: Document) -> list[Command]:
+    """One of every command of core.commands, done on doc."""
+    done: list[Command] = []
+
+    def run(cmd: Command) -> None:
+        cmd.do(doc)
+        done.append(cmd)
+
+    run(AddSegment(Segment("fire", 1.0, 3.0)))
+    drawn = done[0]._added[0].id  # type: ignore[attr-defined]
+    assert doc.find(drawn) is not None
+    run(EditSegment(drawn, start=1.2, end=3.4))
+    run(SplitSegment(drawn, 2.0))
+    auto = next(s for s in doc.segments if s.origin == "auto")
+    run(DeleteSegment(auto.id))
+    run(SetSegmentProperties(drawn, gain_db=-4.0))
+    run(SetParams(k=0.3, threshold=0.6))
+    run(SetClassAttributes("fire", SoundAttributes(mode="loop", gain_db=-2.0)))
+    run(SetClassVariations("fire", ["fire/a.wav", "fire/b.wav"]))
+    run(AddMarker(4.0, "door"))
+    run(MoveMarker(4.0, 5.0))
+    run(CompositeCommand("Delete 2 effects", [AddMarker(6.0), DeleteMarker(5.0)]))
+    return done
+
+
+def _reload(doc: Document, tmp_path: Path) -> Document:
+    """The document saved with its history and loaded again, as a new Document."""
+    path = tmp_path / "p.sfxproj"
+    save_project(doc.project, path)
+    return Document(load_project(path), segmenter=doc.segmenter)
+
+
+def test_every_command_survives_save_and_load_and_undoes_exactly(tmp_path: Path) -> None:
+    doc = make_doc()
+    states = [_state(doc)]
+    commands = _edits(doc)
+    for cmd in commands:
+        assert cmd.name
+    history = json.loads(json.dumps(history_to_json(commands, len(commands), doc)))
+    doc.project.session = {"history": history}
+    loaded = _reload(doc, tmp_path)
+    restored, index = history_from_json(loaded.project.session["history"], loaded)
+    assert index == len(commands) == len(restored)
+    assert [c.name for c in restored] == [c.name for c in commands]
+    assert _state(loaded) == _state(doc)
+    for original, again in zip(reversed(commands), reversed(restored), strict=True):
+        original.undo(doc)
+        again.undo(loaded)
+        assert _state(loaded) == _state(doc), f"after undoing {again.name}"
+    assert _state(loaded) == states[0]
+    for original, again in zip(commands, restored, strict=True):
+        original.do(doc)
+        again.do(loaded)
+        assert _state(loaded) == _state(doc), f"after redoing {again.name}"
+
+
+def test_a_history_at_an_earlier_index_keeps_its_redo_part(tmp_path: Path) -> None:
+    doc = make_doc()
+    commands = _edits(doc)[:3]
+    commands[2].undo(doc)
+    after_redo = (commands[2].do(doc), _state(doc))[1]
+    commands[2].undo(doc)
+    doc.project.session = {"history": history_to_json(commands, 2, doc)}
+    loaded = _reload(doc, tmp_path)
+    restored, index = history_from_json(loaded.project.session["history"], loaded)
+    assert index == 2 and len(restored) == 3
+    restored[2].do(loaded)
+    assert _state(loaded) == after_redo
+
+
+def test_a_history_of_another_state_is_refused(tmp_path: Path) -> None:
+    doc = make_doc()
+    commands = _edits(doc)[:2]
+    history = history_to_json(commands, 2, doc)
+    AddMarker(1.0).do(doc)  # changed after the history was taken
+    with pytest.raises(ValueError, match="does not match"):
+        history_from_json(history, doc)
+
+
+@pytest.mark.parametrize("breakage", [
+    lambda h: h["commands"][0].update(type="Explode"),
+    lambda h: h["commands"][0]["added"][0].update(start=float("nan")),
+    lambda h: h.update(index=99),
+    lambda h: h["commands"][1].update(changes={"k": -1.0}, old={"k": 1.0}),
+    lambda h: h.update(commands="x"),
+])
+def test_a_broken_history_is_refused(breakage) -> None:  # type: ignore[no-untyped-def]
+    doc = make_doc()
+    commands = _edits(doc)[:1]
+    commands.append(SetParams(k=0.2))
+    commands[-1].do(doc)
+    history = json.loads(json.dumps(history_to_json(commands, 2, doc)))
+    breakage(history)
+    with pytest.raises(ValueError):
+        history_from_json(history, doc)
+
+
+class _Foreign(Command):
+    name = "Panel edit"
+
+    def do(self, doc: Document) -> None: ...
+    def undo(self, doc: Document) -> None: ...
+
+
+def test_the_history_is_capped_and_stops_at_a_command_it_cannot_save() -> None:
+    doc = make_doc()
+    commands: list[Command] = []
+    for i in range(MAX_HISTORY + 20):
+        commands.append(AddMarker(i * 0.01))
+        commands[-1].do(doc)
+        if i == 5:
+            commands.append(_Foreign())
+    history = history_to_json(commands, len(commands), doc)
+    assert len(history["commands"]) == MAX_HISTORY and history["index"] == MAX_HISTORY
+    short = history_to_json(commands[:10], 10, doc)
+    assert [c["name"] for c in short["commands"]] == ["Add Marker"] * 3  # after the foreign one
