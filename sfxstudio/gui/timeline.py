@@ -9,17 +9,22 @@ Mouse: left click/drag scrubs (seekRequested), wheel zooms time, middle drag pan
 dashed line in each row is the threshold (drag it; the change is one undo step on release).
 `scrollbar` (placed under the lanes by the window) scrolls the shared time axis, and
 `follow_playhead` pages the view when the playhead leaves it, as editing software does.
+
+Markers (the project's, through the DocumentModel) are thin lines with a flag at the top; the
+in/out range (`set_in_out`, fed by gui.markers.MarkerController) is a shaded band. When View >
+Hide Quiet Classes has folded away every row, a centred hint says so instead of an empty panel.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QTransform
+from PySide6.QtGui import QColor, QPainterPath, QResizeEvent, QTransform
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QScrollBar, QVBoxLayout, QWidget
 
 from sfxstudio.core.classes import OTHERWISE
@@ -33,6 +38,20 @@ ROW_HEIGHT = 0.85  # of 1.0 per row: a gap keeps neighbouring curves apart
 STREAM_REDRAW_MS = 200  # at most 5 curve refreshes per second while analysis streams in
 SCROLL_UNITS = 1000  # scrollbar steps per second of video (ms resolution)
 FOLLOW_MARGIN = 0.05  # when the playhead leaves the view, it lands this fraction into the new page
+EMPTY_SPAN = 10.0  # seconds the time axis shows when there is nothing to show yet
+MARKER_COLOR = "#ffb000"
+IN_OUT_BRUSH = QColor(120, 170, 255, 40)
+IN_OUT_PEN = QColor(120, 170, 255, 170)
+
+
+def _flag_symbol() -> QPainterPath:
+    """A marker's flag: a small triangle hanging below its point (symbol space: y grows down)."""
+    path = QPainterPath()
+    path.moveTo(-0.5, 0.0)
+    path.lineTo(0.5, 0.0)
+    path.lineTo(0.0, 1.0)
+    path.closeSubpath()
+    return path
 
 
 def cache_axes(plot: pg.PlotWidget) -> None:
@@ -49,14 +68,22 @@ class TimeAxis(pg.AxisItem):
         super().__init__(*args, **kwargs)
         self.enableAutoSIPrefix(False)
 
+    def tickValues(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, list[float]]]:
+        """pyqtgraph's ticks without those before 0: the view may show a little before the
+        start, and clamped to zero they all read "0:00.0" side by side."""
+        return [(spacing, [v for v in values if v >= -1e-9])
+                for spacing, values in super().tickValues(minVal, maxVal, size)]
+
     def tickStrings(self, values: Sequence[float], scale: float, spacing: float) -> list[str]:
+        # As many decimals as the tick spacing needs, so neighbouring ticks never read alike.
+        decimals = 0 if spacing >= 1.0 else min(3, max(1, math.ceil(-math.log10(spacing) - 1e-9)))
         out = []
         for v in values:
             # Round the whole value first so 59.96 s shows as 1:00.0, never 0:60.0.
-            v = round(max(0.0, float(v)), 1) if spacing < 1.0 else float(round(max(0.0, float(v))))
+            v = round(max(0.0, float(v)), decimals)
             h, rem = divmod(v, 3600.0)
             m, sec = divmod(rem, 60.0)
-            secs = f"{sec:04.1f}" if spacing < 1.0 else f"{int(sec):02d}"
+            secs = f"{sec:0{3 + decimals}.{decimals}f}" if decimals else f"{int(sec):02d}"
             out.append(f"{int(h)}:{int(m):02d}:{secs}" if h else f"{int(m)}:{secs}")
         return out
 
@@ -182,6 +209,23 @@ class ProbabilityTimeline(QWidget):
                                         pen=pg.mkPen("#ffffff", width=1.5))
         self.playhead.setZValue(100)
         self.plot.addItem(self.playhead, ignoreBounds=True)
+        self._y_top = 1.05  # top of the rows' y range (the markers' flags hang from it)
+        self._marker_times: list[float] = []
+        self._marker_names: list[str] = []
+        self._marker_lines = pg.PlotCurveItem(pen=pg.mkPen(MARKER_COLOR, width=1), connect="pairs")
+        self._marker_lines.setZValue(90)
+        self._marker_flags = pg.ScatterPlotItem(symbol=_flag_symbol(), size=10, pxMode=True,
+                                                pen=pg.mkPen(MARKER_COLOR), brush=pg.mkBrush(MARKER_COLOR),
+                                                hoverable=True, tip=self._marker_tip)
+        self._marker_flags.setZValue(91)
+        self.plot.addItem(self._marker_lines, ignoreBounds=True)
+        self.plot.addItem(self._marker_flags, ignoreBounds=True)
+        self._in_out: tuple[float | None, float | None] = (None, None)
+        self.in_out_region = pg.LinearRegionItem((0.0, 0.0), movable=False, brush=IN_OUT_BRUSH,
+                                                 pen=pg.mkPen(IN_OUT_PEN, width=1))
+        self.in_out_region.setZValue(-10)  # under the curves
+        self.in_out_region.hide()
+        self.plot.addItem(self.in_out_region, ignoreBounds=True)
 
         self.scrollbar = TimeScrollBar(self._vb, self)
         self.readout = QLabel(" ")
@@ -191,6 +235,14 @@ class ProbabilityTimeline(QWidget):
         layout.setSpacing(2)
         layout.addWidget(self.readout)
         layout.addWidget(self.plot, 1)
+        # Over the plot (not in the layout): shown when Hide Quiet Classes left no row.
+        self.hint = QLabel("", self)
+        self.hint.setObjectName("timelineHint")
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setWordWrap(True)
+        self.hint.setStyleSheet("color: #9a9a9a; background: transparent;")
+        self.hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.hint.hide()
 
         self._hover = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=30, slot=self._on_hover)
         self._stream_timer = QTimer(self)
@@ -200,8 +252,10 @@ class ProbabilityTimeline(QWidget):
 
         model.analysisChanged.connect(self._load_from_document)
         model.paramsChanged.connect(self._on_params)
-        model.projectChanged.connect(self._load_from_document)
+        model.projectChanged.connect(self._on_project)
+        model.markersChanged.connect(self._show_markers)
         self._load_from_document()
+        self._show_markers()
 
     # -- public API ------------------------------------------------------------------------
     def view_box(self) -> pg.ViewBox:
@@ -224,9 +278,18 @@ class ProbabilityTimeline(QWidget):
         return True
 
     def fit(self) -> None:
-        """Show the whole video."""
-        end = self._duration or (float(self._times[-1]) if len(self._times) else 10.0)
+        """Show the whole video (the first EMPTY_SPAN seconds when there is none yet)."""
+        end = self._duration or (float(self._times[-1]) if len(self._times) else EMPTY_SPAN)
         self._vb.setXRange(0.0, max(end, 1e-3), padding=0.0)
+
+    def set_in_out(self, in_point: float | None, out_point: float | None) -> None:
+        """Shade the in/out range: in to out, in to the end, or the start to out; none: hidden."""
+        self._in_out = (in_point, out_point)
+        self._show_in_out()
+
+    def marker_times(self) -> list[float]:
+        """The marker times drawn (the project's markers)."""
+        return list(self._marker_times)
 
     def zoom(self, factor: float) -> None:
         """factor > 1 zooms in (around the playhead when it is visible, else the centre)."""
@@ -285,9 +348,10 @@ class ProbabilityTimeline(QWidget):
             self._duration = float(cache.duration)
         self._build_curves()
         self._set_curve_data()
-        self._vb.setLimits(xMin=-1.0, xMax=max(self._duration, 1.0) + 1.0)
+        self._vb.setLimits(xMin=-1.0, xMax=(self._duration or EMPTY_SPAN) + 1.0)
         self.scrollbar.set_duration(self._duration)
         self.fit()
+        self._show_in_out()
 
     def _flush_stream(self) -> None:
         buf = self._buffer
@@ -301,7 +365,7 @@ class ProbabilityTimeline(QWidget):
         if buf.n:
             end = float(buf.times[buf.n - 1])
             self._duration = max(self._duration, end)
-            self._vb.setLimits(xMin=-1.0, xMax=max(self._duration, 1.0) + 1.0)
+            self._vb.setLimits(xMin=-1.0, xMax=max(self._duration, EMPTY_SPAN) + 1.0)
             self.scrollbar.set_duration(self._duration)
             (_x0, x1), _ = self._vb.viewRange()
             if end > x1:  # keep the newest frames in view while it streams
@@ -379,7 +443,10 @@ class ProbabilityTimeline(QWidget):
             self.plot.getAxis("left").setTicks([ticks, []])
             # Labels need ~16 px a row to stay apart; the splitter cannot squeeze them tighter.
             self.setMinimumHeight(16 * max(1, len(rows)) + 30)
-            self._vb.setYRange(-0.1, max(1, len(rows)) + 0.05, padding=0.0)
+            self._y_top = max(1, len(rows)) + 0.05
+            self._vb.setYRange(-0.1, self._y_top, padding=0.0)
+            self._show_markers()
+            self._show_hint()
         self._syncing_lines = True  # bounds/value changes here are not user drags
         for name in rows:
             line, r = self._lines[name], self._row_of(name)
@@ -390,6 +457,56 @@ class ProbabilityTimeline(QWidget):
 
     def _row_of(self, name: str) -> int:
         return len(self._rows) - 1 - self._rows.index(name)
+
+    def _show_hint(self) -> None:
+        quiet_all = self._hide_quiet and bool(self._curves) and not self._rows
+        if quiet_all:
+            self.hint.setText(f"All {len(self._curves)} classes are quiet \u2014 "
+                              "View > Hide Quiet Classes is on")
+            self._place_hint()
+        self.hint.setVisible(quiet_all)
+
+    def _place_hint(self) -> None:
+        self.hint.setGeometry(self.plot.geometry())
+        self.hint.raise_()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if self.hint.isVisible():
+            self._place_hint()
+
+    # -- markers and in/out --------------------------------------------------------------------
+    def _show_markers(self, _markers: object = None) -> None:
+        markers = self.model.document.project.markers
+        self._marker_times = [m.time for m in markers]
+        self._marker_names = [m.name for m in markers]
+        if not markers:
+            self._marker_lines.setData([], [])
+            self._marker_flags.setData([], [])
+            self._marker_lines.hide()
+            self._marker_flags.hide()
+            return
+        xs = np.repeat(np.asarray(self._marker_times, np.float64), 2)
+        ys = np.tile(np.asarray([-1000.0, 1000.0]), len(markers))  # beyond any row: full height
+        self._marker_lines.setData(xs, ys)
+        self._marker_flags.setData(x=self._marker_times, y=[self._y_top] * len(markers),
+                                   data=list(range(len(markers))))
+        self._marker_lines.show()
+        self._marker_flags.show()
+
+    def _marker_tip(self, x: float, y: float, data: int) -> str:
+        name = self._marker_names[data] if 0 <= data < len(self._marker_names) else ""
+        return f"Marker {format_timecode(x)}" + (f"  {name}" if name else "")
+
+    def _show_in_out(self) -> None:
+        a, b = self._in_out
+        if a is None and b is None:
+            self.in_out_region.hide()
+            return
+        start = a if a is not None else 0.0
+        end = b if b is not None else max(self._duration, start)
+        self.in_out_region.setRegion((start, end))
+        self.in_out_region.show()
 
     # -- interaction -------------------------------------------------------------------------
     def _seek(self, t: float) -> None:
@@ -422,6 +539,12 @@ class ProbabilityTimeline(QWidget):
 
     def _on_params(self) -> None:
         self._layout_rows()
+
+    def _on_project(self) -> None:
+        """Another document: nothing of the old one stays (the hover readout included)."""
+        self.readout.setText(" ")
+        self._load_from_document()
+        self._show_markers()
 
     def _on_hover(self, args: Sequence[QPointF]) -> None:
         pos: QPointF = args[0]
