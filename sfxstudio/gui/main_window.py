@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QTabW
 
 from sfxstudio.core.errors import BadInputError
 from sfxstudio.core.project import Project
-from sfxstudio.gui import errors
+from sfxstudio.gui import errors, session_state
 from sfxstudio.gui.analysis_controller import AnalysisController, bundle_class_names, bundle_folders
 from sfxstudio.gui.document_model import Document, DocumentModel, make_document
 from sfxstudio.gui.model_manager import ModelManager
@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         self.edit_widgets_ready = False
         self.inspector: Inspector | None = None
         self.class_panel: ClassPanel | None = None
+        self.markers: Any = None  # gui.markers.MarkerController (in/out, markers)
         self.setAcceptDrops(True)
         self.setMinimumSize(1024, 640)
 
@@ -209,9 +210,11 @@ class MainWindow(QMainWindow):
         self.class_panel = ClassPanel(self.model, self.sounds.library, self)
         self.class_panel.auditionRequested.connect(self._on_audition)
         self.side_tabs.addTab(self.class_panel, "Classes")
+        self._restore_side_tab()
         self.edit_widgets_ready = True
         timeline.set_hide_quiet(self.act.hide_quiet.isChecked())
-        self.bottom_split.setSizes([250, 230])
+        if not self._restore_splitter(self.bottom_split, "window/bottom_splitter"):
+            self.bottom_split.setSizes([250, 230])
         self.transport.show_position(self.video.position())
         if self.project.analysis is not None:
             self.timeline.fit()
@@ -271,18 +274,49 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(1440, 900)
-        splitter = self.settings.get("window/splitter")
-        if isinstance(splitter, QByteArray) and not splitter.isEmpty():
-            self.main_split.restoreState(splitter)
-        else:
+        if not self._restore_splitter(self.main_split, "window/splitter"):
             self.main_split.setSizes([360, 540])
+        # The side panel's (Classes) width is remembered on its own (issue 15, problem 5).
+        if not self._restore_splitter(self.top_split, "window/top_splitter"):
             self.top_split.setSizes([1080, 360])
+        if not self._restore_splitter(self.bottom_split, "window/bottom_splitter"):
             self.bottom_split.setSizes([250, 230])
+        self._restore_side_tab()
+
+    def _restore_side_tab(self) -> None:
+        """The side panel's open tab (again once the deferred edit widgets add theirs)."""
+        tab = int(self.settings.get("window/side_tab") or 0)
+        if 0 <= tab < self.side_tabs.count():
+            self.side_tabs.setCurrentIndex(tab)
+
+    def _restore_splitter(self, splitter: QSplitter, name: str) -> bool:
+        state = self.settings.get(name)
+        return isinstance(state, QByteArray) and not state.isEmpty() and splitter.restoreState(state)
 
     def _save_window(self) -> None:
         self.settings.set("window/geometry", self.saveGeometry())
         self.settings.set("window/splitter", self.main_split.saveState())
+        self.settings.set("window/top_splitter", self.top_split.saveState())
+        self.settings.set("window/bottom_splitter", self.bottom_split.saveState())
+        self.settings.set("window/side_tab", self.side_tabs.currentIndex())
         self.settings.sync()
+
+    # ------------------------------------------------------------------ the session kept with the project
+    def splitters(self) -> dict[str, QSplitter]:
+        return {"main": self.main_split, "top": self.top_split, "bottom": self.bottom_split}
+
+    def in_out(self) -> tuple[float | None, float | None] | None:
+        """The in and out points (None before the marker controller exists)."""
+        m = self.markers
+        return None if m is None else (m.in_point, m.out_point)
+
+    def set_in_out(self, a: float | None, b: float | None) -> None:
+        if self.markers is not None:
+            self.markers.set_in_out(a, b)
+
+    def session_state(self) -> dict[str, Any]:
+        """What is saved in the project's session block (playhead, zoom, panels, in/out, undo)."""
+        return session_state.capture(self)
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -349,6 +383,8 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.transport.show_position(0.0)
         self._schedule_effects_render()
+        # Reopen where the editor left off: view, panels, in/out and the undo history.
+        session_state.restore(self, project.session, path)
 
     # ------------------------------------------------------------------ questions (tests replace them)
     def ask_save_changes(self) -> QMessageBox.StandardButton:

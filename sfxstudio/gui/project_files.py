@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
@@ -43,6 +43,7 @@ class DocumentHost(Protocol):
     def model_for_video(self) -> Path | None: ...
     def analyse(self) -> bool: ...
     def update_title(self) -> None: ...
+    def session_state(self) -> dict[str, Any]: ...
 
 
 def droppable(event: QDragEnterEvent | QDropEvent) -> Path | None:
@@ -165,6 +166,8 @@ class ProjectFiles(QObject):
         return self.save_to(path)
 
     def save_to(self, path: Path) -> bool:
+        # The view state and undo history go with the project (restored on open).
+        self.project.session = self._host.session_state()
         try:
             save_project(self.project, path)
         except (SfxError, OSError) as exc:
