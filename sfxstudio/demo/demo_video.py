@@ -114,25 +114,33 @@ def stretch_clip(st: Stretch, size: tuple[int, int], seed: int, index: int) -> C
     return Clip(st.class_name, size, seed, index=index)
 
 
-def scripted_events(stretches: list[Stretch], fps: float, size: tuple[int, int] = (64, 36),
-                    seed: int = DEMO_VIDEO_SEED) -> list[tuple[str, float]]:
-    """(class, video time) of every discrete event the video draws, sorted by time.
+def drawn_events(clip: Clip | OverlapClip, st: Stretch, fps: float) -> list[tuple[str, float]]:
+    """(class, video time) of the discrete events `clip` draws in stretch `st`.
 
-    The time is that of the first video frame that shows the event (frame-exact: a sound synced
-    to the picture lands there), so an event scripted between two frames counts from the next.
-    Events of `otherwise` stretches (their drawn rooms and skies) are not effects. The scenes'
-    scripts do not depend on the frame size, so a tiny size gives the same times cheaply.
+    The time is that of the first video frame that shows the event: the scenes draw an event
+    from its scripted time on (a flash lights the frame at or after its start, a splash
+    replaces the falling drop, a key is down), so a sound synced to the picture lands on that
+    frame; an event scripted between two frames counts from the next. It must be asked of the
+    clip that draws the frames: a scene's script is drawn from the same random stream as its
+    textures, whose size follows the frame size, so another size scripts other times.
     """
+    out = []
+    for cls, t in clip.events(0.0, st.n_frames / fps):
+        frame = math.ceil(t * fps - 1e-9)  # the first frame at or after the scripted time
+        if frame < st.n_frames:
+            out.append((cls, round((st.first_frame + frame) / fps, 6)))
+    return out
+
+
+def scripted_events(stretches: list[Stretch], fps: float, size: tuple[int, int],
+                    seed: int = DEMO_VIDEO_SEED) -> list[tuple[str, float]]:
+    """(class, video time) of every discrete event the video drawn at `size` shows, sorted by
+    time (see drawn_events; `size` must be the video's frame size). Events of `otherwise`
+    stretches (their drawn rooms and skies) are not effects."""
     out: list[tuple[str, float]] = []
     for k, st in enumerate(stretches):
-        if st.class_name == OTHERWISE:
-            continue
-        clip = stretch_clip(st, size, seed, k)
-        span = st.n_frames / fps
-        for cls, t in clip.events(0.0, span):
-            frame = math.ceil(t * fps - 1e-9)  # the first frame at or after the scripted time
-            if frame < st.n_frames:
-                out.append((cls, round((st.first_frame + frame) / fps, 6)))
+        if st.class_name != OTHERWISE:
+            out += drawn_events(stretch_clip(st, size, seed, k), st, fps)
     return sorted(out, key=lambda e: (e[1], e[0]))
 
 
@@ -161,6 +169,7 @@ def render_demo_video(
     stretches = plan_stretches(seconds, fps, seed)
     total = sum(s.n_frames for s in stretches)
     done = 0
+    events: list[tuple[str, float]] = []
     try:
         with (
             atomic_path(out_path, suffix=".mp4") as tmp,
@@ -172,6 +181,8 @@ def render_demo_video(
             stream.options = {"crf": str(crf), "preset": preset}
             for k, st in enumerate(stretches):
                 clip = stretch_clip(st, (w, h), seed, k)
+                if st.class_name != OTHERWISE:
+                    events += drawn_events(clip, st, fps)  # from the clip that draws them
                 for i in range(st.n_frames):
                     frame = av.VideoFrame.from_ndarray(clip.frame(i / fps), format="rgb24")
                     container.mux(stream.encode(frame))
@@ -187,7 +198,7 @@ def render_demo_video(
         if st.class_name != OTHERWISE
         for cls in st.classes
     ]
-    events = scripted_events(stretches, fps, seed=seed)
+    events.sort(key=lambda e: (e[1], e[0]))
     write_demo_truth(truth_path, out_path.name, total / fps, fps, segments, events)
     return out_path, truth_path
 

@@ -69,7 +69,7 @@ def test_drop_and_key_events_follow_their_scripts():
 def test_scripted_events_sit_on_frames_inside_their_stretches():
     fps = 24
     plan = plan_stretches(30.0, fps, DEMO_SEED)
-    events = scripted_events(plan, fps, seed=DEMO_SEED)
+    events = scripted_events(plan, fps, (64, 36), seed=DEMO_SEED)
     assert events == sorted(events, key=lambda e: (e[1], e[0]))
     for cls, t in events:
         frame = round(t * fps)
