@@ -62,3 +62,26 @@ def format_duration(seconds: float | None) -> str:
         return "--:--"
     s = round(seconds)
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+def parse_goto(text: str, fps: float, current: float, duration: float | None = None) -> float:
+    """Where "go to timecode" lands: HH:MM:SS:FF, HH:MM:SS.mmm, MM:SS, seconds, or a move
+    relative to `current`: +N / -N frames, +/- a timecode. Raises ValueError saying why not
+    (not a timecode, before the start, past the end) so the field can show it."""
+    s = text.strip()
+    if not s:
+        raise ValueError("type a timecode (HH:MM:SS:FF), seconds, or +/- frames")
+    if s[0] in "+-":
+        rest = s[1:].strip()
+        sign = 1 if s[0] == "+" else -1
+        if rest.isdigit():  # whole frames from the frame under the playhead
+            t = (math.floor(current * fps + 1e-6) + sign * int(rest)) / fps
+        else:
+            t = current + sign * parse_timecode(rest, fps)
+    else:
+        t = parse_timecode(s, fps)
+    if t < -1e-9:
+        raise ValueError(f"{s!r} is before the start of the video")
+    if duration and t > duration + 1e-9:
+        raise ValueError(f"{s!r} is past the end of the video ({format_timecode(duration, fps)})")
+    return max(0.0, t)

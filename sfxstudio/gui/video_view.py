@@ -10,6 +10,12 @@ other rate, no backend) the logical clock runs, the player stays paused and the 
 Asking the player itself to play at 8x (or to seek 25 times a second) made its backend queue
 decoded frames faster than it could show them: gigabytes of memory and the event loop blocked
 for most of a minute (issue 15).
+
+Forward play ends at an edge: the end of the video, a one-shot stop (`play_range`, play in to
+out) or the end of the loop range (`set_loop`), where it jumps back to the range's start. A
+precise single-shot timer fires when the clock reaches the edge, so playback stops or wraps
+within a millisecond or two rather than at the next 33 ms playhead tick, and `position()` never
+reports a time past the edge.
 """
 
 from __future__ import annotations
@@ -170,6 +176,12 @@ class VideoView(QWidget):
         self._join_timer.timeout.connect(self._player_join)
         self._stills = StillFrames(self)
         self._stills.ready.connect(self._on_still)
+        self._stop_at: float | None = None  # one-shot: forward play stops here (play in to out)
+        self._loop: tuple[float, float | None] | None = None  # (start, end or None = the end)
+        self._edge_timer = QTimer(self)
+        self._edge_timer.setSingleShot(True)
+        self._edge_timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._edge_timer.timeout.connect(self._on_edge)
 
     # -- media -------------------------------------------------------------------------------
     def load(self, path: str | Path | None, fps: float | None = None, duration: float | None = None) -> None:
@@ -248,25 +260,97 @@ class VideoView(QWidget):
     def position(self) -> float:
         """The playhead in seconds. Called ~30 Hz by the main window while playing."""
         t = self._clock()
+        edge = self._edge()
         if self._player_is_master():
             pt = self.player.position() / 1000.0
-            # The player's position moves in decode steps; trust it once it differs by > 1 frame.
+            # The player's position moves in decode steps; trust it once it differs by > 1 frame
+            # (never beyond the edge: the loop or the stop must still see it coming).
             if abs(pt - t) > self.frame_duration():
+                pt = min(pt, edge[0]) if edge is not None else pt
                 self._pos, self._anchor = pt, time.monotonic()
                 t = pt
+                self._schedule_edge()
         end = self.duration
-        # Stop at the end going forwards, at the start going backwards; never because the clock
-        # has not moved yet right after Play at 0 (Home, Space stayed at 0 half the time).
-        if (self._rate > 0 and end > 0 and t >= end) or (self._rate < 0 and t <= 0):
-            t = min(max(t, 0.0), end) if end > 0 else max(t, 0.0)
+        if edge is not None and t >= edge[0]:
+            # Never past the edge: stop on it, or show it until the edge timer wraps the loop.
+            t = edge[0]
+            if edge[1] is None:
+                self._set_rate(0.0, at=t)
+            elif not self._edge_timer.isActive():
+                self._edge_timer.start(0)
+        # Stop at the start going backwards; never because the clock has not moved yet right
+        # after Play at 0 (Home, Space stayed at 0 half the time).
+        if self._rate < 0 and t <= 0:
+            t = 0.0
             self._set_rate(0.0, at=t)
         return max(0.0, min(t, end)) if end > 0 else max(0.0, t)
 
-    def _set_rate(self, rate: float, at: float | None = None, hold_player: bool = False) -> None:
+    # -- edges: end of the video, play in to out, loop ---------------------------------------
+    def _edge(self) -> tuple[float, float | None] | None:
+        """Where forward play ends now: (time, where it jumps back to, or None to stop there)."""
+        if self._rate <= 0:
+            return None
+        if self._loop is not None:
+            start, end = self._loop[0], self._loop[1] if self._loop[1] is not None else self.duration
+            if end - start > 0.5 * self.frame_duration() and start - 1e-9 <= self._pos <= end:
+                return end, start
+        if self._stop_at is not None and self._pos <= self._stop_at:
+            return self._stop_at, None
+        return (self.duration, None) if self.duration > 0 else None
+
+    def _schedule_edge(self) -> None:
+        edge = self._edge()
+        if edge is None:
+            self._edge_timer.stop()
+            return
+        # Rounded up: firing early only reschedules, but each early wake costs a timer round.
+        self._edge_timer.start(max(0, math.ceil((edge[0] - self._pos) / self._rate * 1000.0)))
+
+    def _on_edge(self) -> None:
+        edge = self._edge()
+        if edge is None:
+            return
+        end, back = edge
+        remaining = (end - self._clock()) / self._rate
+        if remaining > 0.0005:  # the player corrected the clock, or the timer woke early
+            self._edge_timer.start(math.ceil(remaining * 1000.0))
+            return
+        if back is None:
+            self._set_rate(0.0, at=end)
+            self.positionChanged.emit(end)
+        else:  # the loop: on from its start, at the same rate (the effects audio follows the seek)
+            self._set_rate(self._rate, at=back, stop_at=None)
+            self.positionChanged.emit(back)
+
+    def play_range(self, start: float, end: float) -> None:
+        """Play forward from `start` and stop exactly at `end` (play in to out). A pause, seek or
+        rate change in between cancels the stop, as in editing software."""
+        if self.path is None or end <= start:
+            return
+        self._set_rate(PLAYER_RATE, at=max(0.0, start), stop_at=end)
+        self.positionChanged.emit(self._pos)
+
+    def set_loop(self, loop: tuple[float, float | None] | None) -> None:
+        """Loop forward play over [start, end) (end None: the end of the video); None: no loop.
+        Play started outside the range begins at its start."""
+        if loop is not None and loop[1] is not None and loop[1] <= loop[0]:
+            raise ValueError(f"a loop must end after it starts ({loop[0]:.3f} to {loop[1]:.3f} s)")
+        self._loop = loop
+        if self.is_playing():
+            self._schedule_edge()
+
+    def loop_range(self) -> tuple[float, float | None] | None:
+        return self._loop
+
+    def _set_rate(self, rate: float, at: float | None = None, hold_player: bool = False,
+                  stop_at: float | None = None) -> None:
+        """Every play/pause/seek-while-playing goes through here. stop_at: a one-shot stop for
+        forward play (play in to out); any other rate change or seek drops it."""
         was_playing = self.is_playing()
         self._pos = self._clock() if at is None else at
         self._anchor = time.monotonic()
         self._rate = rate
+        self._stop_at = stop_at if rate > 0 else None
         self._shuttle_timer.stop()
         self._join_timer.stop()
         self._hold_player = hold_player and rate == PLAYER_RATE
@@ -285,6 +369,7 @@ class VideoView(QWidget):
                 self._stills.request(self.path, self._pos)
             if rate != 0.0:
                 self._shuttle_timer.start()
+        self._schedule_edge()
         if was_playing != self.is_playing():
             self.playingChanged.emit(self.is_playing())
 
@@ -296,6 +381,10 @@ class VideoView(QWidget):
         start = self._clock()
         if self.duration > 0 and start >= self.duration - 1e-6:
             start = 0.0  # play from the top when parked at the end, as editors expect
+        if self._loop is not None:
+            a, b = self._loop
+            if start < a or (b is not None and start >= b):
+                start = a  # looping plays the range: from its start when parked outside it
         self._set_rate(PLAYER_RATE, at=start, hold_player=hold_player)
 
     def pause(self) -> None:
@@ -342,7 +431,7 @@ class VideoView(QWidget):
 
     def _player_join(self) -> None:
         if self._hold_player and self._rate == PLAYER_RATE:
-            self._set_rate(PLAYER_RATE)
+            self._set_rate(PLAYER_RATE, stop_at=self._stop_at)
 
     def _shuttle_tick(self) -> None:
         """Ask for the picture under the moving playhead; a request still being decoded is
