@@ -11,6 +11,11 @@ Every timeline has
   its handles as the reference's available range and the effect inside it as the clip's
   source range; without per-effect files, the library sound it plays.
 
+FCPXML at an NTSC rate (23.976, 29.97, 59.94) carries the rational frame duration
+(1001/30000s) and times that are whole multiples of it; the FCPXML adapter counts whole
+frames per second only, so it writes such a timeline at its nominal rate and the times are
+then stretched by 1001/1000 (read_fcpxml undoes that before the adapter reads a file).
+
 Timecode formats (EDL, FCP 7 XML, FCPXML, AAF) need a SMPTE timecode rate. A video at a
 rate that is not one (10, 12.5, 15, 20 fps...) is written at the smallest timecode rate that
 is a whole multiple of it (30, 25, 30, 60), so every frame edge stays exact.
@@ -23,7 +28,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -231,20 +236,17 @@ def build_timeline(project: Project, clips: Mapping[int, ClipMedia] | None = Non
     return timeline
 
 
-def _retimed(timeline: Any, rate: Fraction) -> Any:
-    """A copy of the timeline with every time counted at `rate` (a whole multiple of its own)."""
+def _map_times(timeline: Any, conv: Any) -> Any:
+    """A copy of the timeline with every RationalTime passed through `conv`."""
     import opentimelineio as otio
 
     out = timeline.deepcopy()
-    r = float(rate)
-
-    def conv(t: Any) -> Any:
-        return otio.opentime.RationalTime(round(t.value * r / t.rate), r)
 
     def conv_range(tr: Any) -> Any:
         return otio.opentime.TimeRange(conv(tr.start_time), conv(tr.duration))
 
-    out.global_start_time = conv(out.global_start_time)
+    if out.global_start_time is not None:
+        out.global_start_time = conv(out.global_start_time)
     for item in out.find_children():
         if item.source_range is not None:
             item.source_range = conv_range(item.source_range)
@@ -252,6 +254,22 @@ def _retimed(timeline: Any, rate: Fraction) -> Any:
         if ref is not None and ref.available_range is not None:
             ref.available_range = conv_range(ref.available_range)
     return out
+
+
+def _retimed(timeline: Any, rate: Fraction) -> Any:
+    """A copy of the timeline with every time counted at `rate` (a whole multiple of its own)."""
+    import opentimelineio as otio
+
+    r = float(rate)
+    return _map_times(timeline, lambda t: otio.opentime.RationalTime(round(t.value * r / t.rate), r))
+
+
+def _relabelled(timeline: Any, rate: Fraction) -> Any:
+    """A copy of the timeline with the same frame counts labelled with another rate."""
+    import opentimelineio as otio
+
+    r = float(rate)
+    return _map_times(timeline, lambda t: otio.opentime.RationalTime(t.value, r))
 
 
 def _safe_name(text: str) -> str:
@@ -278,27 +296,98 @@ def _write_edls(timeline: Any, path: Path) -> list[Path]:
         one.tracks.append(track.deepcopy())
         if track is not picture:  # the adapter wants exactly one video track, and writes track 0
             one.tracks.append(picture.deepcopy())
-        texts.append(otio.adapters.write_to_string(one, adapter_name="cmx_3600"))
+        text = otio.adapters.write_to_string(one, adapter_name="cmx_3600")
+        # The frame-count mode line the adapter leaves out (its own TODO): OTIO writes drop
+        # frame timecode (00:00:01;00) at 29.97 and 59.94, and a reader must not guess.
+        fcm = "DROP FRAME" if re.search(r"\d\d;\d\d ", text) else "NON-DROP FRAME"
+        texts.append(re.sub(r"^(TITLE:[^\n]*\n)", rf"\1FCM: {fcm}\n", text, count=1))
     for text, target in zip(texts, paths, strict=True):
         atomic_write_text(target, text)
     return paths
 
 
-def _teach_fcpx_rate(rate: Fraction, path: Path) -> None:
-    """Make the FCPXML adapter (otio-fcpx-xml-adapter 1.0) able to write `rate`, or refuse.
+# FCPXML's own names for the NTSC rates in a format's name (FFVideoFormat1080p2997).
+_NTSC_FORMAT_SUFFIX = {24: "2398", 30: "2997", 60: "5994"}
+_FCPX_TIME_ATTR = re.compile(r'(?<=\s)(offset|duration|start|tcStart)="(-?\d+)(?:/(\d+))?s"')
+_FCPX_FRAME_DURATION = re.compile(r'frameDuration="(\d+)/(\d+)s"')
 
-    The adapter counts frames at int(rate) everywhere (int(29.97) = 29: connected clips land
-    a frame off every second), so a fractional rate is refused with the formats that carry
-    it. An integer rate missing from its table of frame durations (48) is added to it."""
+
+def _fcpx_seconds(value: Fraction) -> str:
+    return f"{value.numerator}s" if value.denominator == 1 else f"{value.numerator}/{value.denominator}s"
+
+
+def _fcpx_times(text: str, conv: Callable[[Fraction], str], frame_duration: Fraction) -> str:
+    """An FCPXML text with every time attribute passed through `conv` (seconds in, text out)
+    and every format's frameDuration set to `frame_duration` seconds."""
+    text = _FCPX_TIME_ATTR.sub(lambda m: f'{m[1]}="{conv(Fraction(int(m[2]), int(m[3] or 1)))}"', text)
+    fd = f"{frame_duration.numerator}/{frame_duration.denominator}s"
+    return _FCPX_FRAME_DURATION.sub(f'frameDuration="{fd}"', text)
+
+
+def _fcpx_nominal(rate: Fraction) -> int | None:
+    """The whole frames per second FCPXML counts `rate` in (30 for 30000/1001), or None."""
+    if rate.denominator == 1:
+        return rate.numerator
+    if rate.denominator == 1001 and rate.numerator % 1000 == 0:
+        return rate.numerator // 1000
+    return None
+
+
+def _fcpx_module() -> Any:
+    """The module the FCPXML adapter runs (OTIO's plugin loader may hold its own copy of it)."""
     import opentimelineio as otio
 
-    if rate.denominator != 1:
-        raise ExportError(path, f"FCPXML at {float(rate):.3f} fps: the FCPXML adapter counts whole "
-                                "frames per second only; use FCP 7 XML (Final Cut Pro 7, Premiere, "
-                                "Resolve), AAF or OTIO for this video")
-    # The module the adapter runs (OTIO's plugin loader may hold its own copy of it).
-    module = otio.adapters.from_name(TIMELINE_FORMATS["fcpxml"].adapter).module()
-    module.FRAMERATE_FRAMEDURATION.setdefault(int(rate), f"1/{rate.numerator}s")
+    return otio.adapters.from_name(TIMELINE_FORMATS["fcpxml"].adapter).module()
+
+
+def _write_fcpxml(timeline: Any, rate: Fraction) -> str:
+    """The timeline as FCPXML at `rate`, exact at NTSC rates too.
+
+    The adapter (otio-fcpx-xml-adapter 1.0) counts frames at int(rate) everywhere (int(29.97)
+    = 29: clips land a frame off every second), so an NTSC timeline is written at its whole
+    nominal rate (30 for 30000/1001: the same frame counts) and every time of the file is
+    then stretched by 1001/1000, with the format's frameDuration 1001/30000s: each time stays
+    a whole number of the video's frames, as Final Cut Pro requires. An integer rate missing
+    from the adapter's table of frame durations (48) is added to it."""
+    nominal = _fcpx_nominal(rate)
+    if nominal is None:
+        raise ValueError(f"FCPXML cannot carry {float(rate):g} fps")
+    ntsc = rate != nominal
+    module = _fcpx_module()
+    module.FRAMERATE_FRAMEDURATION.setdefault(nominal, f"1/{nominal}s")
+    text: str = module.write_to_string(_relabelled(timeline, Fraction(nominal)) if ntsc else timeline)
+    if not ntsc:
+        return text
+    stretch = Fraction(1001, 1000)
+    text = _fcpx_times(text, lambda t: _fcpx_seconds(t * stretch), 1 / rate)
+    # FCPXML's own name for the format (FFVideoFormat1080p2997), where the adapter named one.
+    suffix = _NTSC_FORMAT_SUFFIX.get(nominal)
+    return text.replace(f'p{nominal}"', f'p{suffix}"') if suffix else text
+
+
+def read_fcpxml(path: str | Path) -> Any:
+    """An FCPXML file read through the FCPXML adapter, exact at every rate.
+
+    The adapter turns a time into frames as int(seconds * int(rate)) in floating point, so a
+    29.97 file comes back a frame short every second, and even at 30 fps 509/30 s reads as
+    508 frames. Each time is therefore first rewritten at the file's whole nominal rate (30
+    for 1001/30000s: the inverse of _write_fcpxml's stretch) and half a frame past its frame
+    edge, which the adapter's truncation brings back to exactly that frame; the frames are
+    then labelled with the file's own (rational) rate."""
+    text = Path(path).read_text(encoding="utf-8")
+    found = _FCPX_FRAME_DURATION.search(text)
+    module = _fcpx_module()
+    rate = Fraction(int(found[2]), int(found[1])) if found is not None and int(found[1]) else None
+    nominal = _fcpx_nominal(rate) if rate is not None else None
+    if rate is None or nominal is None:
+        return module.read_from_string(text)
+
+    def half_past(t: Fraction) -> str:
+        frames = round(t * rate)
+        return "0s" if frames == 0 else _fcpx_seconds(Fraction(2 * frames + 1, 2 * nominal))
+
+    timeline = module.read_from_string(_fcpx_times(text, half_past, Fraction(1, nominal)))
+    return _relabelled(timeline, rate) if rate != nominal else timeline
 
 
 def write_timeline(timeline: Any, path: str | Path, fmt: str) -> list[Path]:
@@ -316,9 +405,7 @@ def write_timeline(timeline: Any, path: str | Path, fmt: str) -> list[Path]:
         except ValueError as exc:
             raise ExportError(path, str(exc)) from exc
         if tc_rate != rate:
-            timeline = _retimed(timeline, tc_rate)
-    if fmt == "fcpxml":
-        _teach_fcpx_rate(Fraction(timeline.tracks[0].duration().rate).limit_denominator(1001), path)
+            timeline, rate = _retimed(timeline, tc_rate), tc_rate
     try:
         if fmt == "edl":
             return _write_edls(timeline, path)
@@ -329,8 +416,11 @@ def write_timeline(timeline: Any, path: str | Path, fmt: str) -> list[Path]:
                 otio.adapters.write_to_file(timeline, str(tmp), adapter_name=adapter,
                                             use_empty_mob_ids=True)
             return [path]
-        text = otio.adapters.write_to_string(timeline, adapter_name=adapter)
-    except otio.exceptions.OTIOError as exc:
+        if fmt == "fcpxml":
+            text = _write_fcpxml(timeline, rate)
+        else:
+            text = otio.adapters.write_to_string(timeline, adapter_name=adapter)
+    except (otio.exceptions.OTIOError, ValueError) as exc:
         label = TIMELINE_FORMATS[fmt].label
         raise ExportError(path, f"the {label} adapter refused the timeline: {exc}") from exc
     # Serialised in memory, then written by the one atomic writer: OTIO's own file writer

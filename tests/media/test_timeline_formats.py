@@ -13,7 +13,6 @@ import opentimelineio as otio
 import pytest
 import soundfile as sf
 
-from sfxstudio.core.errors import ExportError
 from sfxstudio.core.project import Project
 from sfxstudio.core.segments import Segment
 from sfxstudio.media.timeline import (
@@ -21,6 +20,7 @@ from sfxstudio.media.timeline import (
     VideoFacts,
     export_timeline,
     rational_rate,
+    read_fcpxml,
     timecode_rate,
     video_facts,
 )
@@ -61,6 +61,8 @@ def _setup(tmp_path: Path, rate: Fraction, seconds: int = 25):
 
 
 def _read(path: Path, fmt: str, rate: Fraction):
+    if fmt == "fcpxml":  # the adapter, behind the inverse of the NTSC stretch the writer applies
+        return read_fcpxml(path)
     kwargs = {"rate": float(timecode_rate(rate))} if fmt == "edl" else {}
     return otio.adapters.read_from_file(str(path), adapter_name=TIMELINE_FORMATS[fmt].adapter, **kwargs)
 
@@ -103,7 +105,8 @@ def _effects(timelines, rate):
     return found, videos, durations
 
 
-RATES = {"24": Fraction(24), "ntsc": Fraction(30000, 1001), "12.5": Fraction(25, 2)}
+RATES = {"24": Fraction(24), "ntsc": Fraction(30000, 1001), "23.976": Fraction(24000, 1001),
+         "59.94": Fraction(60000, 1001), "25": Fraction(25), "30": Fraction(30), "12.5": Fraction(25, 2)}
 
 
 @pytest.mark.parametrize("fmt", list(TIMELINE_FORMATS))
@@ -112,10 +115,6 @@ def test_each_format_reimports_with_the_project_frames(tmp_path, fmt, rate_name)
     rate = RATES[rate_name]
     project, clips, facts, expected = _setup(tmp_path, rate)
     target = tmp_path / f"fx{TIMELINE_FORMATS[fmt].suffix}"
-    if fmt == "fcpxml" and rate.denominator != 1 and timecode_rate(rate).denominator != 1:
-        with pytest.raises(ExportError, match=r"FCPXML at 29\.970 fps"):
-            export_timeline(project, target, fmt, clips, video=facts)
-        return
     written = export_timeline(project, target, fmt, clips, video=facts)
     assert written[0] == target and all(p.is_file() for p in written)
     timelines = [_read(p, fmt, rate) for p in written]
@@ -168,8 +167,11 @@ def test_ntsc_timeline_carries_the_rational_rate_and_exact_duration(tmp_path):
 
 
 @pytest.mark.parametrize("fmt", ["otio", "fcp7xml", "fcpxml", "aaf", "edl"])
-def test_otiostat_finds_no_error(tmp_path, fmt):
-    rate = Fraction(24)  # otiostat reads an EDL at its default 24 fps
+@pytest.mark.parametrize("rate_name", ["24", "ntsc", "23.976", "59.94", "25"])
+def test_otiostat_finds_no_error(tmp_path, fmt, rate_name):
+    if fmt == "edl" and rate_name != "24":
+        pytest.skip("otiostat reads an EDL at its default 24 fps and takes no rate")
+    rate = RATES[rate_name]
     project, clips, facts, _ = _setup(tmp_path, rate)
     for path in export_timeline(project, tmp_path / f"fx{TIMELINE_FORMATS[fmt].suffix}", fmt, clips,
                                 video=facts):
@@ -182,6 +184,37 @@ def test_otiostat_finds_no_error(tmp_path, fmt):
             text = "\n".join(line for line in text.splitlines()
                              if "is not the same duration as the other tracks" not in line)
         assert "error" not in text.lower(), text
+
+
+def _seconds(value: str) -> Fraction:
+    num, _, den = value.removesuffix("s").partition("/")
+    return Fraction(int(num), int(den or 1))
+
+
+@pytest.mark.parametrize("rate_name", ["ntsc", "23.976", "59.94"])
+def test_fcpxml_at_ntsc_rates_has_the_rational_frame_and_every_time_on_a_frame(tmp_path, rate_name):
+    rate = RATES[rate_name]
+    project, clips, facts, expected = _setup(tmp_path, rate)
+    export_timeline(project, tmp_path / "fx.fcpxml", "fcpxml", clips, video=facts)
+    root = ET.parse(tmp_path / "fx.fcpxml").getroot()
+    (fmt,) = root.findall("./resources/format")
+    assert fmt.get("frameDuration") == f"1001/{rate.numerator}s"
+    frame = _seconds(fmt.get("frameDuration"))
+    times = [_seconds(el.get(a)) for el in root.iter() for a in ("offset", "duration", "start") if el.get(a)]
+    assert len(times) > 3 * len(expected)
+    assert all((t / frame).denominator == 1 for t in times)  # Final Cut Pro refuses a time off the frame edge
+    assert _seconds(root.find(".//sequence").get("duration")) / frame == facts.frames
+    # The adapter alone finds every clip (its frame counts at int(rate) are its own limit).
+    plain = otio.adapters.read_from_file(str(tmp_path / "fx.fcpxml"), adapter_name="fcpx_xml")
+    assert len(plain.find_clips()) == len(expected) + 1
+
+
+def test_edl_states_its_frame_count_mode(tmp_path):
+    for rate, mode in ((Fraction(30000, 1001), "FCM: DROP FRAME"), (Fraction(25), "FCM: NON-DROP FRAME")):
+        (tmp_path / str(rate.denominator)).mkdir()
+        project, clips, facts, _ = _setup(tmp_path / str(rate.denominator), rate)
+        for path in export_timeline(project, tmp_path / f"{float(rate)}.edl", "edl", clips, video=facts):
+            assert path.read_text().splitlines()[1] == mode
 
 
 def test_video_facts_come_from_the_probed_video(make_video):
