@@ -17,13 +17,24 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QShowEvent
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from sfxstudio.core.errors import BadInputError
 from sfxstudio.core.project import Project
 from sfxstudio.gui import errors, session_state
 from sfxstudio.gui.analysis_controller import AnalysisController, bundle_class_names, bundle_folders
 from sfxstudio.gui.document_model import Document, DocumentModel, make_document
+from sfxstudio.gui.edit_wiring import attach_edit_widgets, connect_edit_actions
+from sfxstudio.gui.markers import MarkerController
 from sfxstudio.gui.model_manager import ModelManager
 from sfxstudio.gui.playback import EffectsPlayback, db_to_volume
 from sfxstudio.gui.project_files import ProjectFiles, droppable
@@ -38,6 +49,9 @@ from sfxstudio.gui.workers import JobWorker
 if TYPE_CHECKING:
     from sfxstudio.gui.class_panel import ClassPanel
     from sfxstudio.gui.inspector import Inspector
+    from sfxstudio.gui.meters import LevelMeters
+    from sfxstudio.gui.mixer import MixerPanel
+    from sfxstudio.gui.waveform_view import WaveformView
 
 # The model list moved to analysis_controller; these names stay importable from here until the
 # command line and the window share one ml-level model list.
@@ -110,7 +124,9 @@ class MainWindow(QMainWindow):
         self.edit_widgets_ready = False
         self.inspector: Inspector | None = None
         self.class_panel: ClassPanel | None = None
-        self.markers: Any = None  # gui.markers.MarkerController (in/out, markers)
+        self.waveform: WaveformView | None = None
+        self.meters: LevelMeters | None = None
+        self.mixer: MixerPanel | None = None
         self.setAcceptDrops(True)
         self.setMinimumSize(1024, 640)
 
@@ -118,6 +134,8 @@ class MainWindow(QMainWindow):
         self.video = VideoView(self)
         self.effects = EffectsPlayback(self.video, self)
         self.transport = Transport(self.video, self.effects, self)
+        # In/out points, markers, next/previous point, go to timecode (issue 15).
+        self.markers = MarkerController(self.model, self.video, self.transport, self)
         self.analyser = AnalysisController(self.model, self.settings, status, self)
         self.model_manager = ModelManager(self, self.model, self.settings, self.analyser, status)
         self.files = ProjectFiles(self, self, self.model, self.settings, self.recovery, status)
@@ -138,6 +156,7 @@ class MainWindow(QMainWindow):
         self.toolbar = self.act.build_toolbar(self.model_manager.combo)
         self.addToolBar(self.toolbar)
         self._connect()
+        connect_edit_actions(self)
         if not defer_edit_widgets:
             self.install_edit_widgets()
         self.model_manager.refresh()
@@ -152,7 +171,10 @@ class MainWindow(QMainWindow):
         pv.setContentsMargins(0, 0, 0, 0)
         pv.setSpacing(2)
         pv.addWidget(self.video, 1)
-        pv.addWidget(self.transport)
+        self._transport_row = QHBoxLayout()  # the level meters join it with the edit widgets
+        self._transport_row.setContentsMargins(0, 0, 0, 0)
+        self._transport_row.addWidget(self.transport, 1)
+        pv.addLayout(self._transport_row)
 
         self.top_split = QSplitter(Qt.Orientation.Horizontal, self)
         self.top_split.addWidget(preview)
@@ -188,7 +210,10 @@ class MainWindow(QMainWindow):
         from sfxstudio.gui.class_panel import ClassPanel
         from sfxstudio.gui.inspector import Inspector
         from sfxstudio.gui.lanes import EffectLanes
+        from sfxstudio.gui.meters import LevelMeters
+        from sfxstudio.gui.mixer import MixerPanel
         from sfxstudio.gui.timeline import ProbabilityTimeline
+        from sfxstudio.gui.waveform_view import WaveformView
 
         timeline = ProbabilityTimeline(self.model, self)
         lanes = EffectLanes(self.model, self)
@@ -210,11 +235,22 @@ class MainWindow(QMainWindow):
         self.class_panel = ClassPanel(self.model, self.sounds.library, self)
         self.class_panel.auditionRequested.connect(self._on_audition)
         self.side_tabs.addTab(self.class_panel, "Classes")
+        self.mixer = MixerPanel(self.model, self)
+        self.side_tabs.addTab(self.mixer, "Mix")
         self._restore_side_tab()
+        # The video's own audio between the probabilities and the lanes, x linked to them.
+        self.waveform = WaveformView(self)
+        self.bottom_split.insertWidget(1, self.waveform)
+        self.bottom_split.setCollapsible(1, False)
+        self.waveform.link_x(lanes.view_box())
+        self.waveform.set_source(self.project.video)
+        self.meters = LevelMeters(self)
+        self._transport_row.addWidget(self.meters)
+        attach_edit_widgets(self)
         self.edit_widgets_ready = True
         timeline.set_hide_quiet(self.act.hide_quiet.isChecked())
         if not self._restore_splitter(self.bottom_split, "window/bottom_splitter"):
-            self.bottom_split.setSizes([250, 230])
+            self.bottom_split.setSizes([250, self.waveform.height(), 230])
         self.transport.show_position(self.video.position())
         if self.project.analysis is not None:
             self.timeline.fit()
@@ -377,6 +413,8 @@ class MainWindow(QMainWindow):
             self.video.load(None, None, duration)
             self.transport.clear_duration()
         self.recovery.remove()
+        if self.waveform is not None:
+            self.waveform.set_source(project.video)
         self.model_manager.select(project.params.model)
         self.timeline.fit()
         self.update_title()
@@ -461,11 +499,15 @@ class MainWindow(QMainWindow):
     def _show_playhead(self, t: float) -> None:
         self.timeline.set_playhead(t)
         self.lanes.set_playhead(t)
+        if self.waveform is not None:
+            self.waveform.set_playhead(t)
         # The view pages along when playing or stepping takes the playhead off screen.
         self.timeline.follow_playhead(t)
 
     def delete_selected(self) -> None:
-        if self.lanes.selected_id() is None:
+        lanes = self.lanes
+        ids = lanes.selected_ids() if hasattr(lanes, "selected_ids") else [lanes.selected_id()]
+        if not [i for i in ids if i is not None]:
             self.statusBar().showMessage("Select an effect to delete", 3000)
             return
         self.lanes.delete_selected()
@@ -489,13 +531,26 @@ class MainWindow(QMainWindow):
         self.settings.set("playback/effects_enabled", checked)
         self.effects.sync(force=True)
 
+    def apply_mix_levels(self, original_db: float, effects_db: float) -> None:
+        """The project's mix levels (set in the mixer, undoable there) to the two players."""
+        self.video.set_volume(db_to_volume(original_db))
+        self.effects.set_effects_gain(effects_db)
+
+    def show_shortcuts(self) -> Any:
+        """Help > Keyboard Shortcuts: every action with a key, by menu, searchable."""
+        from sfxstudio.gui.shortcuts_dialog import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self.menuBar(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
+
     def _set_mix_levels(self, original_db: float, effects_db: float) -> None:
         mix = self.project.mix
         if (mix.original_gain_db, mix.effects_gain_db) != (original_db, effects_db):
             mix.original_gain_db, mix.effects_gain_db = original_db, effects_db
             self.model.document.set_dirty(True)
-            self.video.set_volume(db_to_volume(mix.original_gain_db))
-            self.effects.set_effects_gain(mix.effects_gain_db)
+            self.apply_mix_levels(mix.original_gain_db, mix.effects_gain_db)
 
     def open_export_dialog(self) -> Any:
         from sfxstudio.gui.export_dialog import ExportDialog

@@ -166,3 +166,63 @@ def test_redo_keys_work_whatever_the_platform_calls_redo(qtbot: Any, make_window
         assert _fires(w) == 0
         key(qtbot, w, *redo)
         assert _fires(w) == 1, f"{redo} did not redo"
+
+
+# -- issue 15: the editing conventions' keys ------------------------------------------------
+
+
+def test_no_key_is_bound_twice(ready: Any) -> None:
+    """One key on two window actions is "Ambiguous shortcut overload" in Qt: neither fires."""
+    from PySide6.QtGui import QAction
+
+    owners: dict[str, str] = {}
+    for action in ready.findChildren(QAction):
+        for seq in action.shortcuts():
+            text = seq.toString()
+            assert text not in owners, f"{text} is on {owners[text]!r} and {action.text()!r}"
+            owners[text] = action.text()
+    wanted = {"I", "O", "Ctrl+Shift+X", "Ctrl+Shift+Space", "Ctrl+L", "M", "Up", "Down", "N", "S", "Ctrl+K",
+              "Ctrl+B", "Alt+Left", "Alt+Right", ",", ".", "Ctrl+G", "Ctrl+A", "Ctrl+C", "Ctrl+V", "Ctrl+D",
+              "Del", "Backspace", "F1"}
+    assert wanted <= set(owners), sorted(wanted - set(owners))
+
+
+def test_mark_keys_in_out_markers_and_points(qtbot: Any, ready: Any, qtlog: Any) -> None:
+    w = ready
+    w.video.seek(1.0)
+    key(qtbot, w, Qt.Key.Key_I)
+    w.video.seek(2.5)
+    key(qtbot, w, Qt.Key.Key_O)
+    assert (w.markers.in_point, w.markers.out_point) == (pytest.approx(1.0), pytest.approx(2.5))
+    key(qtbot, w, Qt.Key.Key_M)
+    assert [m.time for m in w.project.markers] == [pytest.approx(2.5)]
+    assert w.act.undo.text() == "&Undo Add Marker"
+    w.video.seek(0.0)
+    key(qtbot, w, Qt.Key.Key_Down)  # the fire effect's start
+    assert w.video.position() == pytest.approx(1.0)
+    key(qtbot, w, Qt.Key.Key_Down)
+    key(qtbot, w, Qt.Key.Key_Down)  # its end, then the marker
+    assert w.video.position() == pytest.approx(2.5)
+    key(qtbot, w, Qt.Key.Key_Up)
+    assert w.video.position() == pytest.approx(2.0)
+    ctrl, shift = Qt.KeyboardModifier.ControlModifier, Qt.KeyboardModifier.ShiftModifier
+    key(qtbot, w, Qt.Key.Key_L, ctrl)
+    assert w.markers.loop and w.act.loop.isChecked()
+    key(qtbot, w, Qt.Key.Key_X, ctrl | shift)
+    assert (w.markers.in_point, w.markers.out_point) == (None, None)
+    assert not [r for r in qtlog.records if "Ambiguous" in r.message]
+
+
+def test_split_keys_and_snapping_toggle(qtbot: Any, ready: Any) -> None:
+    w = ready
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    fire = next(s for s in w.model.document.segments if s.class_name == "fire")
+    for split_key, at, expected in ((Qt.Key.Key_K, 1.3, 2), (Qt.Key.Key_B, 1.6, 3)):
+        w.lanes.select(fire.id if split_key == Qt.Key.Key_K else w.lanes.selected_id())
+        w.video.seek(at)
+        key(qtbot, w, split_key, ctrl)
+        assert _fires(w) == expected, f"Ctrl+{split_key.name} did not split"
+    if hasattr(w.lanes, "snapping"):
+        assert w.lanes.snapping and w.act.snapping.isChecked()
+        key(qtbot, w, Qt.Key.Key_N)
+        assert not w.lanes.snapping and not w.act.snapping.isChecked()
