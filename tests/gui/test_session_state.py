@@ -53,6 +53,7 @@ def test_undo_history_and_view_come_back_after_reopening(qtbot: Any, make_window
     w.timeline.view_box().setXRange(0.5, 1.5, padding=0.0)
     w.video.seek(1.3)
     w.top_split.setSizes([700, 500])
+    w.markers.set_in_out(0.4, 2.2)
     assert w.save_to(project_file)
     session = json.loads(project_file.read_text())["session"]
     assert session["history"]["index"] == 3 and len(session["history"]["commands"]) == 4
@@ -69,6 +70,7 @@ def test_undo_history_and_view_come_back_after_reopening(qtbot: Any, make_window
     (x0, x1), _ = w2.timeline.view_box().viewRange()
     assert (x0, x1) == pytest.approx((0.5, 1.5), abs=1e-6)
     assert w2.video.position() == pytest.approx(1.3, abs=0.06)
+    assert (w2.markers.in_point, w2.markers.out_point) == (pytest.approx(0.4), pytest.approx(2.2))
     a, b = w2.top_split.sizes()
     assert a / (a + b) == pytest.approx(700 / 1200, abs=0.02)
     # Undo after reopening undoes exactly the last edits; redo brings back the undone one.
@@ -87,7 +89,7 @@ def test_undo_history_and_view_come_back_after_reopening(qtbot: Any, make_window
 def test_a_broken_session_opens_the_project_with_a_warning(qtbot: Any, make_window: Any,
                                                            project_file: Path) -> None:
     data = json.loads(project_file.read_text())
-    data["session"] = {"version": 1, "playhead": float("nan"), "view": [2.0, 1.0],
+    data["session"] = {"version": 1, "playhead": float("nan"), "view": [2.0, 1.0], "in": 2.0, "out": 1.0,
                        "panels": {"main": "wide"},
                        "history": {"version": 1, "checksum": "0" * 64, "index": 0, "current": [],
                                    "commands": []}}
@@ -98,9 +100,21 @@ def test_a_broken_session_opens_the_project_with_a_warning(qtbot: Any, make_wind
     assert w.open_project(project_file)
     assert w.model.document.analysis is not None
     text = " ".join(warnings)
-    for part in ("undo history", "panel sizes", "zoom", "playhead"):
+    for part in ("undo history", "panel sizes", "zoom", "in/out points", "playhead"):
         assert f"session: {part} ignored" in text
     assert w.model.undo_stack.count() == 0
+    assert w.markers.in_point is None
+
+
+def test_markers_and_in_out_feed_the_lanes_snap_targets(qtbot: Any, make_window: Any,
+                                                        project_file: Path) -> None:
+    w = make_window()
+    assert w.open_project(project_file)
+    fed: list[list[float]] = []
+    w.lanes.set_snap_targets = fed.append  # what the window hands the lanes
+    w.model.push(AddMarker(1.5))
+    w.markers.set_in_out(0.5, None)
+    assert fed and fed[-1] == [0.5, 1.5]
 
 
 def test_panel_widths_are_remembered_across_runs(make_window: Any) -> None:
@@ -108,7 +122,7 @@ def test_panel_widths_are_remembered_across_runs(make_window: Any) -> None:
     w.resize(1440, 900)
     w.show()
     w.top_split.setSizes([900, 540])
-    w.bottom_split.setSizes([300, 180])
+    w.bottom_split.setSizes([300, w.waveform.height(), 180])
     w.side_tabs.setCurrentIndex(1)
     wanted_top, wanted_bottom = w.top_split.sizes(), w.bottom_split.sizes()
     w.shutdown()
