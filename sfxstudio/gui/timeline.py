@@ -45,11 +45,13 @@ IN_OUT_PEN = QColor(120, 170, 255, 170)
 
 
 def _flag_symbol() -> QPainterPath:
-    """A marker's flag: a small triangle hanging below its point (symbol space: y grows down)."""
+    """A marker's flag: a triangle hanging below its point, so a flag on the top edge of the
+    view stays whole. Symbol space is y down, and pyqtgraph renders only the unit box around
+    the point: the flag fills its lower half (half the symbol size wide and tall)."""
     path = QPainterPath()
-    path.moveTo(-0.5, 0.0)
-    path.lineTo(0.5, 0.0)
-    path.lineTo(0.0, 1.0)
+    path.moveTo(-0.25, 0.0)
+    path.lineTo(0.25, 0.0)
+    path.lineTo(0.0, 0.5)
     path.closeSubpath()
     return path
 
@@ -200,6 +202,7 @@ class ProbabilityTimeline(QWidget):
         self.plot.setMouseEnabled(x=True, y=False)
         self.plot.showGrid(x=True, y=False, alpha=0.15)
         self.plot.getAxis("left").setWidth(LABEL_WIDTH)  # class names, aligned with the lanes
+        self.plot.getAxis("left").setTicks([[], []])  # no rows yet: no numbers either
         cache_axes(self.plot)
         self._vb.disableAutoRange()
         # Plot-level on purpose: PlotItem.addItem overwrites per-item downsampling/clipping.
@@ -214,7 +217,7 @@ class ProbabilityTimeline(QWidget):
         self._marker_names: list[str] = []
         self._marker_lines = pg.PlotCurveItem(pen=pg.mkPen(MARKER_COLOR, width=1), connect="pairs")
         self._marker_lines.setZValue(90)
-        self._marker_flags = pg.ScatterPlotItem(symbol=_flag_symbol(), size=10, pxMode=True,
+        self._marker_flags = pg.ScatterPlotItem(symbol=_flag_symbol(), size=20, pxMode=True,
                                                 pen=pg.mkPen(MARKER_COLOR), brush=pg.mkBrush(MARKER_COLOR),
                                                 hoverable=True, tip=self._marker_tip)
         self._marker_flags.setZValue(91)
