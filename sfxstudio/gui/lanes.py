@@ -1,350 +1,69 @@
 """Effect lanes: one lane per class, effects as blocks the editor selects, moves, trims, splits,
-deletes, relabels and draws, like clips on an NLE track.
+deletes, relabels, draws, copies, pastes, duplicates and nudges, like clips on an NLE track.
 
-All blocks are painted by one GraphicsObject (`LaneCanvas`) that also does the hit testing,
-so thousands of effects stay responsive (no item per block). A drag only changes a preview;
-the edit is pushed as one undoable command on mouse release. Times snap to the analysis
-frame (1/25 s without analysis).
+The blocks are painted, and mouse gestures handled, by one GraphicsObject
+(`lane_canvas.LaneCanvas`); edits of several effects at once are built in `lane_edit`, each
+as ONE undo step; labels, waveforms and tooltips of blocks are drawn by `lane_paint`.
 
-Look: automatic = translucent fill with a dashed outline; manual = solid fill with a bright
-outline; mute (a deleted automatic effect) = hatched grey; the selection has a white outline.
-A block at least NAME_MIN_PX wide shows the name of the sound file it plays, in screen pixels
-(the view is scaled and flipped, so the text is drawn with the painter's transform undone).
+This widget holds the selection (several effects, one of them primary: the one the inspector
+shows and `selectionChanged` names), the clipboard, and the snapping settings, and is the
+public API the window's actions call.
 """
 
 from __future__ import annotations
 
-import bisect
-from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import PurePosixPath
+import json
+from collections.abc import Callable
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFontMetrics, QKeyEvent, QPainter, QPen
+from PySide6.QtCore import QPointF, Qt, Signal, Slot
+from PySide6.QtGui import QGuiApplication, QKeyEvent
 from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
 
 from sfxstudio.core.classes import OTHERWISE
 from sfxstudio.core.commands import (
-    AddSegment,
+    Command,
     CompositeCommand,
-    DeleteSegment,
     EditSegment,
     SplitSegment,
     can_split,
     snap,
 )
 from sfxstudio.core.segments import Segment
-from sfxstudio.gui.colors import MUTE_COLOR, class_color, display_name
+from sfxstudio.gui.colors import display_name
 from sfxstudio.gui.document_model import DocumentModel
+from sfxstudio.gui.lane_canvas import LaneCanvas
+from sfxstudio.gui.lane_edit import EditRefused, clip_of, delete_command, place_command, shift_command
+from sfxstudio.gui.lane_paint import BlockWaveforms, sound_name
 from sfxstudio.gui.timeline import LABEL_WIDTH, TimeAxis, cache_axes
 
+__all__ = ["EffectLanes", "LaneCanvas", "sound_name"]
+
 LANE_PX = 22  # minimum height of a lane on screen (lanes grow with the splitter)
-BLOCK_TOP, BLOCK_BOTTOM = 0.12, 0.88  # of a lane, leaves a gap between lanes
-EDGE_PX = 6  # how close to an edge (in pixels) grabs it for trimming
-NAME_MIN_PX = 48  # a block this wide on screen shows its sound's name
-MAX_NAMES = 300  # names drawn per paint at most (a zoomed-out view of thousands shows none)
-_NAME_PEN = QPen(QColor("#f4f4f4"))
-
-
-def sound_name(segment: Segment) -> str:
-    """What a block says: its sound file's name without folder and extension ("" for none)."""
-    if not segment.variation or segment.origin == "mute":
-        return ""
-    return PurePosixPath(segment.variation.replace("\\", "/")).stem
-
-
-def _cosmetic(pen: QPen) -> QPen:
-    pen.setCosmetic(True)  # pixel widths whatever the zoom
-    return pen
-
-
-_SELECTED_PEN = _cosmetic(QPen(QColor("#ffffff"), 2.5))
-
-
-@lru_cache(maxsize=512)
-def _style(class_name: str, origin: str) -> tuple[QPen, QBrush]:
-    """Pen and brush of a block: auto translucent + dashed, manual solid + bright, mute hatched."""
-    color = class_color(class_name)
-    if origin == "mute":
-        return (_cosmetic(QPen(MUTE_COLOR, 1, Qt.PenStyle.DotLine)),
-                QBrush(MUTE_COLOR, Qt.BrushStyle.BDiagPattern))
-    if origin == "auto":
-        fill = QColor(color)
-        fill.setAlpha(90)
-        return _cosmetic(QPen(color.lighter(120), 1, Qt.PenStyle.DashLine)), QBrush(fill)
-    return _cosmetic(QPen(color.lighter(170), 1.5)), QBrush(color)
-
-
-@dataclass
-class _Drag:
-    mode: str  # "move" | "start" | "end" | "draw"
-    anchor: float
-    segment: Segment | None
-    lane: int
-    start: float
-    end: float
-    class_name: str
-
-
-class LaneCanvas(pg.GraphicsObject):
-    """Paints every effect block and turns mouse gestures into commands."""
-
-    def __init__(self, lanes: EffectLanes) -> None:
-        super().__init__()
-        self.lanes = lanes
-        self._lane_names: list[str] = []
-        self._by_lane: list[list[Segment]] = []
-        self._starts: list[list[float]] = []
-        self._max_len: list[float] = []
-        self._extent = 10.0
-        self.drag: _Drag | None = None
-        self.names_drawn: list[tuple[int, str]] = []  # (segment id, text) of the last paint
-        self.setAcceptHoverEvents(True)
-
-    # -- data --------------------------------------------------------------------------------
-    def set_data(self, lane_names: list[str], segments: list[Segment], extent: float) -> None:
-        self.prepareGeometryChange()
-        self._lane_names = lane_names
-        index = {n: i for i, n in enumerate(lane_names)}
-        self._by_lane = [[] for _ in lane_names]
-        for s in segments:  # already sorted by start
-            i = index.get(s.class_name)
-            if i is not None:
-                self._by_lane[i].append(s)
-        self._starts = [[s.start for s in lane] for lane in self._by_lane]
-        self._max_len = [max((s.duration for s in lane), default=0.0) for lane in self._by_lane]
-        self._extent = extent
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        # Generous to the right so drawing past the last effect still reaches the canvas.
-        return QRectF(0.0, 0.0, self._extent, max(1, len(self._lane_names)))
-
-    # -- geometry ----------------------------------------------------------------------------
-    def lane_at(self, y: float) -> int | None:
-        i = int(y) if y >= 0 else -1
-        return i if 0 <= i < len(self._lane_names) else None
-
-    def segment_at(self, x: float, y: float) -> tuple[Segment | None, str]:
-        """The block under a point and which part: "body", "start" or "end" edge."""
-        lane = self.lane_at(y)
-        if lane is None or not BLOCK_TOP <= y - lane <= BLOCK_BOTTOM:
-            return None, ""
-        px = self.pixelWidth() or 0.01
-        tol = EDGE_PX * px
-        starts, segs = self._starts[lane], self._by_lane[lane]
-        hi = bisect.bisect_right(starts, x + tol)
-        lo = bisect.bisect_left(starts, x - self._max_len[lane] - tol)
-        best: tuple[Segment | None, str] = (None, "")
-        selected = self.lanes.selected_id()
-        for s in reversed(segs[lo:hi]):  # later blocks are painted on top
-            edge_tol = min(tol, s.duration / 3)
-            if not s.start - edge_tol <= x <= s.end + edge_tol:
-                continue
-            part = ("start" if abs(x - s.start) <= edge_tol else
-                    "end" if abs(x - s.end) <= edge_tol else "body")
-            if s.id == selected:
-                return s, part
-            # An effect wins over a mute range lying under it.
-            if best[0] is None or (best[0].origin == "mute" and s.origin != "mute"):
-                best = (s, part)
-        return best
-
-    # -- painting ----------------------------------------------------------------------------
-    def paint(self, painter: QPainter, option: Any, widget: Any = None) -> None:
-        view = self.viewRect()
-        if view is None:
-            return
-        x0, x1 = view.left(), view.right()
-        selected = self.lanes.selected_id()
-        drag = self.drag
-        hidden = drag.segment.id if drag is not None and drag.segment is not None else None
-        # Group rectangles by look and draw each group with one drawRects call: thousands of
-        # blocks cost a few ms instead of one pen/brush switch per block.
-        groups: dict[tuple[str, str], list[QRectF]] = {}
-        named: list[tuple[Segment, QRectF]] = []
-        sel_rect: QRectF | None = None
-        h = BLOCK_BOTTOM - BLOCK_TOP
-        px = self.pixelWidth() or 0.0
-        for lane, segs in enumerate(self._by_lane):
-            starts = self._starts[lane]
-            lo = bisect.bisect_left(starts, x0 - self._max_len[lane])
-            hi = bisect.bisect_right(starts, x1)
-            for s in segs[lo:hi]:
-                if s.end < x0 or s.id == hidden:
-                    continue
-                rect = QRectF(s.start, lane + BLOCK_TOP, s.end - s.start, h)
-                groups.setdefault((s.class_name, s.origin), []).append(rect)
-                if px > 0 and s.variation and (s.end - s.start) >= NAME_MIN_PX * px:
-                    named.append((s, rect))
-                if s.id == selected:
-                    sel_rect = rect
-        # Mutes first: a mute under a manual effect (an automatic effect the editor took
-        # over) must not hide it.
-        for (class_name, origin), rects in sorted(groups.items(), key=lambda kv: kv[0][1] != "mute"):
-            pen, brush = _style(class_name, origin)
-            painter.setPen(pen)
-            painter.setBrush(brush)
-            painter.drawRects(rects)
-        if drag is not None and drag.end > drag.start:
-            origin = "mute" if drag.segment is not None and drag.segment.origin == "mute" else "manual"
-            pen, brush = _style(drag.class_name, origin)
-            painter.setPen(pen)
-            painter.setBrush(brush)
-            sel_rect = QRectF(drag.start, drag.lane + BLOCK_TOP, drag.end - drag.start, h)
-            painter.drawRect(sel_rect)
-        self._paint_names(painter, named if len(named) <= MAX_NAMES else [])
-        if sel_rect is not None:
-            painter.setPen(_SELECTED_PEN)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRect(sel_rect)
-
-    def _paint_names(self, painter: QPainter, named: list[tuple[Segment, QRectF]]) -> None:
-        """Each block's sound name, left-aligned inside it, elided to fit, in screen pixels."""
-        self.names_drawn = []
-        if not named:
-            return
-        transform = painter.transform()
-        painter.save()
-        painter.resetTransform()
-        painter.setPen(_NAME_PEN)
-        metrics = QFontMetrics(painter.font())
-        for s, rect in named:
-            box = transform.mapRect(rect).adjusted(4, 0, -4, 0)
-            if box.height() < metrics.height() - 2 or box.width() < 8:
-                continue
-            text = metrics.elidedText(sound_name(s), Qt.TextElideMode.ElideRight, int(box.width()))
-            if text:
-                painter.drawText(box, int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), text)
-                self.names_drawn.append((s.id, text))
-        painter.restore()
-
-    # -- mouse -------------------------------------------------------------------------------
-    def hoverEvent(self, ev: Any) -> None:
-        if ev.isExit():
-            self.setCursor(Qt.CursorShape.ArrowCursor)
-            return
-        p = ev.pos()
-        seg, part = self.segment_at(p.x(), p.y())
-        shape = (Qt.CursorShape.SizeHorCursor if part in ("start", "end") else
-                 Qt.CursorShape.OpenHandCursor if seg is not None else Qt.CursorShape.CrossCursor)
-        self.setCursor(shape)
-
-    def mouseClickEvent(self, ev: Any) -> None:
-        p = ev.pos()
-        seg, _part = self.segment_at(p.x(), p.y())
-        if ev.button() == Qt.MouseButton.LeftButton:
-            ev.accept()
-            if seg is not None:
-                self.lanes.select(seg.id)
-            else:
-                self.lanes.select(None)
-                self.lanes.request_seek(p.x())
-        elif ev.button() == Qt.MouseButton.RightButton:
-            ev.accept()
-            if seg is not None:
-                self.lanes.select(seg.id)
-            lane = self.lane_at(p.y())
-            menu = self.lanes.build_context_menu(
-                seg.id if seg is not None else None,
-                self._lane_names[lane] if lane is not None else None)
-            menu.exec(ev.screenPos().toPoint())
-
-    def mouseDragEvent(self, ev: Any) -> None:
-        if ev.button() != Qt.MouseButton.LeftButton:
-            ev.ignore()  # middle drag pans, right drag zooms (the ViewBox's defaults)
-            return
-        ev.accept()
-        if ev.isStart():
-            p0 = ev.buttonDownPos()
-            self.drag = self.start_drag(p0.x(), p0.y())
-        if self.drag is None:
-            return
-        p = ev.pos()
-        self.update_drag(p.x(), p.y())
-        if ev.isFinish():
-            self.finish_drag()
-
-    # The gesture logic, callable without a mouse (tests, keyboard nudges).
-    def start_drag(self, x: float, y: float) -> _Drag | None:
-        seg, part = self.segment_at(x, y)
-        lane = self.lane_at(y)
-        if seg is not None:
-            self.lanes.select(seg.id)
-            mode = {"start": "start", "end": "end"}.get(part, "move")
-            return _Drag(mode, x, seg, self._lane_names.index(seg.class_name), seg.start, seg.end,
-                         seg.class_name)
-        if lane is None:
-            return None
-        self.lanes.select(None)
-        t = snap(x, self.lanes.frame())
-        return _Drag("draw", t, None, lane, t, t, self._lane_names[lane])
-
-    def update_drag(self, x: float, y: float) -> None:
-        d = self.drag
-        if d is None:
-            return
-        frame = self.lanes.frame()
-        limit = self.lanes.duration()
-        t = snap(x, frame)
-        if limit is not None:
-            t = min(t, limit)
-        if d.mode == "draw":
-            d.start, d.end = min(d.anchor, t), max(d.anchor, t)
-        elif d.mode == "start" and d.segment is not None:
-            d.start = min(t, d.segment.end - frame)
-        elif d.mode == "end" and d.segment is not None:
-            d.end = max(t, d.segment.start + frame)
-        elif d.mode == "move" and d.segment is not None:
-            length = d.segment.duration
-            start = max(0.0, snap(d.segment.start + (x - d.anchor), frame))
-            if limit is not None:
-                start = min(start, max(0.0, limit - length))
-            d.start, d.end = start, start + length
-            lane = self.lane_at(y)
-            if lane is not None and d.segment.origin != "mute":  # drag to another lane = relabel
-                d.lane, d.class_name = lane, self._lane_names[lane]
-        self.update()
-
-    def finish_drag(self) -> None:
-        d, self.drag = self.drag, None
-        self.update()
-        if d is None:
-            return
-        if d.mode == "draw":
-            if d.end - d.start >= self.lanes.frame() * 0.999:
-                seg = Segment(d.class_name, d.start, d.end, origin="manual")
-                if self.lanes.model.push(AddSegment(seg)):
-                    self.lanes.select(seg.id)
-            return
-        s = d.segment
-        assert s is not None
-        changes: dict[str, object] = {}
-        if abs(d.start - s.start) > 1e-9:
-            changes["start"] = d.start
-        if abs(d.end - s.end) > 1e-9:
-            changes["end"] = d.end
-        if d.class_name != s.class_name:
-            changes["class_name"] = d.class_name
-        if changes:
-            self.lanes.model.push(EditSegment(s.id, **changes))  # type: ignore[arg-type]
-            self.lanes.select(s.id)
+CLIPBOARD_MIME_KEY = "sfxstudio_effects"  # the key of the JSON put on the system clipboard
 
 
 class EffectLanes(QWidget):
     seekRequested = Signal(float)
-    selectionChanged = Signal(object)  # segment id or None
+    selectionChanged = Signal(object)  # the primary selected segment's id, or None
 
     def __init__(self, model: DocumentModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
-        self._selected: int | None = None
+        self._selected: int | None = None  # the primary selection
+        self._selection: list[int] = []  # every selected id, in the order they were selected
+        self._selection_set: set[int] = set()
+        self._clipboard: list[Segment] = []
+        self._snapping = True
+        self._snap_extra: list[float] = []
         self._extra_lanes: list[str] = []
         self._show_all = False
         self._lanes: list[str] = []
+        self._library: Callable[[], Any] | None = None
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.waveforms = BlockWaveforms(self._sound_library, self)
+        self.waveforms.ready.connect(self._on_peaks)
 
         self.plot = pg.PlotWidget(axisItems={"bottom": TimeAxis("bottom")})
         self.plot.setMenuEnabled(False)
@@ -370,6 +89,8 @@ class EffectLanes(QWidget):
         model.segmentsChanged.connect(self.refresh)
         model.analysisChanged.connect(self._on_analysis)
         model.projectChanged.connect(self._on_analysis)
+        model.projectChanged.connect(self.waveforms.clear)
+        self.destroyed.connect(self.waveforms.shutdown)
         self._on_analysis()
 
     # -- public API ------------------------------------------------------------------------
@@ -407,17 +128,171 @@ class EffectLanes(QWidget):
     def playhead_time(self) -> float:
         return float(self.playhead.value())
 
+    def playhead_frame(self) -> float:
+        """The playhead on the editing grid: where a split cuts and a paste lands."""
+        return snap(self.playhead_time(), self.frame())
+
+    def set_library_provider(self, provider: Callable[[], Any] | None) -> None:
+        """Where blocks' sound files are found (a callable answering a media.library
+        SoundLibrary); default: the document's sound assigner's library, the one the effects'
+        files were chosen from and the render plays."""
+        self._library = provider
+        self.waveforms.clear()
+        self.canvas.update()
+
+    # -- selection -------------------------------------------------------------------------
     def selected_id(self) -> int | None:
+        """The primary selected effect (the inspector's), or None."""
         return self._selected
 
-    def select(self, segment_id: int | None) -> None:
-        if segment_id is not None and self.model.document.find(segment_id) is None:
-            segment_id = None
-        if segment_id != self._selected:
-            self._selected = segment_id
-            self.canvas.update()
-            self.selectionChanged.emit(segment_id)
+    def selected_ids(self) -> list[int]:
+        """Every selected effect, in the order they were selected (the primary last)."""
+        return list(self._selection)
 
+    def is_selected(self, segment_id: int) -> bool:
+        return segment_id in self._selection_set
+
+    def select(self, segment_id: int | None) -> None:
+        """Select one effect alone (None: nothing)."""
+        self.select_ids([] if segment_id is None else [segment_id])
+
+    def select_ids(self, ids: list[int]) -> None:
+        """Select these effects (unknown ids are dropped); the last one becomes the primary."""
+        doc = self.model.document
+        valid = [i for i in dict.fromkeys(ids) if doc.find(i) is not None]
+        self._set_selection(valid, valid[-1] if valid else None)
+
+    def toggle_selected(self, segment_id: int) -> None:
+        """Shift/Ctrl-click: add an effect to the selection, or take it out."""
+        if segment_id in self._selection_set:
+            rest = [i for i in self._selection if i != segment_id]
+            self._set_selection(rest, rest[-1] if rest else None)
+        else:
+            self.select_ids([*self._selection, segment_id])
+
+    def select_all(self) -> None:
+        """Every audible effect (mutes are absences and stay unselected)."""
+        self.select_ids([s.id for s in self.model.document.segments if s.origin != "mute"])
+
+    def _set_selection(self, ids: list[int], primary: int | None) -> None:
+        if ids != self._selection:
+            self._selection, self._selection_set = ids, set(ids)
+            self.canvas.update()
+        if primary != self._selected:
+            self._selected = primary
+            self.selectionChanged.emit(primary)
+
+    def _selected_segments(self) -> list[Segment]:
+        doc = self.model.document
+        segs = [s for s in (doc.find(i) for i in self._selection) if s is not None]
+        return sorted(segs, key=lambda s: (s.start, s.class_name))
+
+    # -- snapping ----------------------------------------------------------------------------
+    @property
+    def snapping(self) -> bool:
+        """Whether dragged edges snap to the playhead, effect edges and the extra targets."""
+        return self._snapping
+
+    def set_snapping(self, on: bool) -> None:
+        self._snapping = bool(on)
+
+    def set_snap_targets(self, times: list[float]) -> None:
+        """Further times edges snap to (the window gives the markers and the in/out points)."""
+        self._snap_extra = [float(t) for t in times]
+
+    def snap_times(self) -> list[float] | None:
+        """The playhead and the extra targets (effect edges are added by the canvas); None
+        while snapping is off."""
+        if not self._snapping:
+            return None
+        return [self.playhead_frame(), *self._snap_extra]
+
+    # -- edits -------------------------------------------------------------------------------
+    def push(self, command: Command) -> bool:
+        return self.model.push(command)
+
+    def edit(self, build: Callable[[], Command]) -> bool:
+        """Build an edit and push it as one undo step; a refusal is said in the status bar."""
+        try:
+            command = build()
+        except EditRefused as exc:
+            self.model.editRefused.emit(str(exc))
+            return False
+        return self.model.push(command)
+
+    def copy_selection(self) -> int:
+        """Copy the selected effects to the lanes' clipboard (and the system clipboard as
+        JSON text, for a look or another program); returns how many were copied."""
+        clip = clip_of(self._selected_segments())
+        if not clip:
+            self.model.editRefused.emit("Select effects to copy")
+            return 0
+        self._clipboard = clip
+        board = QGuiApplication.clipboard()
+        if board is not None:
+            board.setText(json.dumps({CLIPBOARD_MIME_KEY: [s.to_json() for s in clip]}, indent=1))
+        return len(clip)
+
+    def paste_at_playhead(self) -> bool:
+        """New manual copies of the clipboard's effects, the earliest at the playhead, classes,
+        sounds, gains and relative times kept; they become the selection."""
+        return self._place("Paste", self._clipboard, self.playhead_frame())
+
+    def duplicate_selection(self) -> bool:
+        """Copies of the selected effects right after the selection's end."""
+        clip = clip_of(self._selected_segments())
+        at = max((s.end for s in clip), default=0.0)
+        return self._place("Duplicate", clip, at)
+
+    def _place(self, verb: str, clip: list[Segment], at: float) -> bool:
+        new_ids: list[int] = []
+
+        def build() -> Command:
+            command, ids = place_command(verb, clip, at, self.frame(), self.duration())
+            new_ids.extend(ids)
+            return command
+
+        if self.edit(build):
+            self.select_ids(new_ids)
+            return True
+        return False
+
+    def nudge_selection(self, frames: int) -> bool:
+        """Move the selected effects by whole frames (negative: earlier), as one undo step."""
+        segs = self._selected_segments()
+        return self.edit(lambda: shift_command("Nudge", segs, frames * self.frame(), self.frame(),
+                                               self.duration()))
+
+    def delete_selected(self) -> None:
+        """Delete every selected effect, as one undo step."""
+        segs = self._selected_segments()
+        if segs:
+            self.edit(lambda: delete_command(segs))
+            self.select(None)
+
+    def change_class(self, segment_id: int, class_name: str) -> None:
+        self.model.push(EditSegment(segment_id, class_name=class_name))
+
+    def split_at_playhead(self) -> None:
+        """Split the selected effect at the playhead; with no effect selected (or the playhead
+        outside it), split every effect under the playhead, as one undo step.
+
+        Effects where the playhead is less than a frame from an edge are left whole (a split
+        there would make a sliver); when the selected one is such, the refusal is shown."""
+        t = self.playhead_frame()
+        doc = self.model.document
+        sel = doc.find(self._selected) if self._selected is not None else None
+        if sel is not None and sel.start < t < sel.end:
+            targets = [sel]  # a split too near its edge is refused with a message
+        else:
+            targets = [s for s in doc.segments
+                       if s.origin != "mute" and can_split(s, t, doc.min_length)]
+        if not targets:
+            return
+        cmds = [SplitSegment(s.id, t) for s in targets]
+        self.model.push(cmds[0] if len(cmds) == 1 else CompositeCommand("Split effects", cmds))
+
+    # -- lanes -------------------------------------------------------------------------------
     def lanes(self) -> list[str]:
         return list(self._lanes)
 
@@ -441,45 +316,25 @@ class EffectLanes(QWidget):
         return self.model.document.duration
 
     def request_seek(self, t: float) -> None:
+        """A click on empty space: the playhead goes to the nearest frame boundary, so what
+        the timecode shows, where the line is drawn and where S cuts are the same frame."""
         limit = self.duration()
-        t = max(0.0, min(t, limit) if limit is not None else t)
+        t = snap(max(0.0, t), self.frame())
+        t = min(t, limit) if limit is not None else t
         self.set_playhead(t)
         self.seekRequested.emit(t)
-
-    def delete_selected(self) -> None:
-        if self._selected is not None:
-            sid = self._selected
-            self.model.push(DeleteSegment(sid))
-            self.select(None)
-
-    def change_class(self, segment_id: int, class_name: str) -> None:
-        self.model.push(EditSegment(segment_id, class_name=class_name))
-
-    def split_at_playhead(self) -> None:
-        """Split the selected effect at the playhead; with no effect selected (or the playhead
-        outside it), split every effect under the playhead, as one undo step.
-
-        Effects where the playhead is less than a frame from an edge are left whole (a split
-        there would make a sliver); when the selected one is such, the refusal is shown."""
-        t = snap(self.playhead_time(), self.frame())
-        doc = self.model.document
-        sel = doc.find(self._selected) if self._selected is not None else None
-        if sel is not None and sel.start < t < sel.end:
-            targets = [sel]  # a split too near its edge is refused with a message
-        else:
-            targets = [s for s in doc.segments
-                       if s.origin != "mute" and can_split(s, t, doc.min_length)]
-        if not targets:
-            return
-        cmds = [SplitSegment(s.id, t) for s in targets]
-        self.model.push(cmds[0] if len(cmds) == 1 else CompositeCommand("Split effects", cmds))
 
     def build_context_menu(self, segment_id: int | None, lane_class: str | None) -> QMenu:
         menu = QMenu(self)
         doc = self.model.document
         seg = doc.find(segment_id) if segment_id is not None else None
         if seg is not None:
-            menu.addAction("Delete", lambda: (self.select(seg.id), self.delete_selected()))  # type: ignore[func-returns-value]
+            several = self.is_selected(seg.id) and len(self._selection) > 1
+            if not several:
+                self.select(seg.id)
+            menu.addAction("Delete", self.delete_selected)
+            menu.addAction("Copy", self.copy_selection)
+            menu.addAction("Duplicate", self.duplicate_selection)
             split = menu.addAction("Split at playhead", self.split_at_playhead)
             split.setEnabled(can_split(seg, snap(self.playhead_time(), self.frame()), doc.min_length))
             if seg.origin != "mute":
@@ -490,6 +345,8 @@ class EffectLanes(QWidget):
                     act.setCheckable(True)
                     act.setChecked(c.name == seg.class_name)
             menu.addSeparator()
+        paste = menu.addAction("Paste at playhead", self.paste_at_playhead)
+        paste.setEnabled(bool(self._clipboard))
         add = menu.addMenu("Add lane")
         for c in doc.classes.effect_classes():
             if c.name not in self._lanes:
@@ -533,8 +390,10 @@ class EffectLanes(QWidget):
         limit = doc.duration
         extent = (limit if limit is not None else max((s.end for s in segments), default=0.0) + 3600.0)
         self.canvas.set_data(self._lanes, segments, max(extent, 1.0))
-        if self._selected is not None and doc.find(self._selected) is None:
-            self.select(None)
+        if any(doc.find(i) is None for i in self._selection):
+            kept = [i for i in self._selection if doc.find(i) is not None]
+            self._set_selection(kept, self._selected if self._selected in kept else
+                                (kept[-1] if kept else None))
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
@@ -552,3 +411,16 @@ class EffectLanes(QWidget):
         assert s is not None
         x = s.start + fraction * s.duration
         return self._vb.mapViewToScene(QPointF(x, self.lane_y(s.class_name)))
+
+    # -- waveforms ---------------------------------------------------------------------------
+    def _sound_library(self) -> Any:
+        """The library blocks' sound files are resolved in (called in the peaks thread)."""
+        if self._library is not None:
+            return self._library()
+        doc = self.model.document
+        library = getattr(doc.assigner, "library", None)
+        return library(doc.project) if callable(library) else None
+
+    @Slot()
+    def _on_peaks(self) -> None:
+        self.canvas.update()
