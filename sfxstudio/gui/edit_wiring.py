@@ -11,10 +11,10 @@ when it runs; a stand-in without the method does nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from sfxstudio.gui.main_window import MainWindow
+# The window (gui.main_window.MainWindow) is typed Any: importing it here would be a cycle.
+MainWindow = Any
 
 
 def _on_lanes(window: MainWindow, method: str, *args: Any) -> Callable[..., None]:
