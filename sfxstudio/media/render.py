@@ -23,7 +23,9 @@ The onset is the segment start, unless the placement carries `onsets` (absolute 
 visual events inside the effect, e.g. motion peaks): then a one-shot plays from each onset
 (see above) and a retrigger plays exactly one hit per onset (no grid, no jitter: the picture
 says where). Onsets outside [start, end) are ignored; none inside means "as without onsets". A
-loop always starts at the segment start (an ambience is there for the whole effect).
+loop always starts at the segment start (an ambience is there for the whole effect). A one-shot
+or retrigger hit plays its sound from its attack (the first sample within ATTACK_DB of its
+peak): a file that opens with silence would otherwise be heard that much after the onset.
 
 Every block gets a fade-in (`fade_in`) and a fade-out at the segment end (`fade_out`), each at
 least MIN_FADE long and at most half the segment, because a cut through a waveform clicks.
@@ -326,6 +328,25 @@ def _render_one_shots(x: np.ndarray, length: int, offs: np.ndarray, fade_in: int
     return block
 
 
+ATTACK_DB = -40.0  # a hit's sound starts where it first reaches this level below its peak
+
+
+def _from_attack(x: np.ndarray, cache: _TileCache) -> np.ndarray:
+    """x from its attack: the leading samples quieter than ATTACK_DB under its peak dropped.
+
+    A file may open with silence (a distant thunder's 110 ms before its rumble); placed from
+    its first sample, such a hit is heard that late after the flash. Cached per sound.
+    """
+    key = (id(x), -1)
+    hit = cache.get(key)
+    if hit is None:
+        level = np.abs(x).max(axis=1)
+        peak = float(level.max())
+        lead = int(np.argmax(level >= peak * 10 ** (ATTACK_DB / 20))) if peak > 0 else 0
+        hit = cache[key] = (x[lead:], lead)
+    return hit[0]
+
+
 def retrigger_offsets(length: int, interval: float, jitter: float, rate: int, seed: int) -> np.ndarray:
     """Hit positions (samples from the onset) inside a segment of `length` samples.
 
@@ -376,6 +397,8 @@ def render_placement(p: Placement, rate: int = SAMPLE_RATE, total: int | None = 
     if length <= 0 or x.shape[0] == 0:
         return None
     cache = {} if cache is None else cache
+    if attrs.mode != "loop":
+        x = _from_attack(x, cache)  # a hit lands with its attack, not with its file's silence
 
     if attrs.mode == "loop":
         block = _render_loop(x, length, attrs, rate, cache)
