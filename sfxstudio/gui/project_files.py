@@ -221,7 +221,10 @@ class ProjectFiles(QObject):
         project = self.project
         snapshot = replace(project, segments=list(project.segments),
                            class_attributes=dict(project.class_attributes),
-                           class_variations={k: list(v) for k, v in project.class_variations.items()})
+                           class_variations={k: list(v) for k, v in project.class_variations.items()},
+                           markers=list(project.markers),
+                           # Recovered work reopens with its view and undo history as well.
+                           session=self._host.session_state())
         source = self.model.document.path
         store = self.recovery
         worker = run_in_background(lambda: store.write(snapshot, source), name="autosave", parent=self)
