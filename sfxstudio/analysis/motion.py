@@ -4,7 +4,7 @@
 picture. Two numbers per analysed frame, cheap enough to compute in the analysis's own
 decode pass:
 - energy: the regional motion, in [0, 1]: the picture is cut into a GRID x GRID grid of
-  cells and energy is the largest per-cell mean absolute grey-level difference to the
+  cells (fewer on small pictures: cells of at least MIN_CELL pixels) and energy is the largest per-cell mean absolute grey-level difference to the
   previous analysed frame (differences below a small noise floor count as none: compression
   noise is not motion). A whole-frame mean would drown a small event (a drop, a key press
   in a corner covers a few per cent of the picture) in the still rest of the frame; the
@@ -26,10 +26,13 @@ import numpy as np
 
 DEFAULT_WIDTH = 64  # pixels across after shrinking
 NOISE_FLOOR = 3.0 / 255.0  # grey-level difference that still counts as no motion
-# Cells per side for the regional energy: at 1/8 of the picture a side, an object covering
-# ~1.5 % of the frame fills a cell, and a cell still spans ~9 x 5 shrunk pixels (a 64-wide
-# 16:9 frame), enough that one noisy pixel does not make a cell "move".
-GRID = 8
+# Cells per side for the regional energy: at 1/16 of the picture a side, an event covering
+# ~0.4 % of the frame fills a cell (a drop's splash in a 96 x 96 analysis frame is a few
+# pixels: in a cell four times bigger the still water's shimmer around it weighs as much as
+# the splash), but never cells under MIN_CELL shrunk pixels a side, so that one noisy pixel
+# does not make a cell "move" (a 64 x 36 frame gets 16 x 9 cells).
+GRID = 16
+MIN_CELL = 4
 
 
 def shrink(frames: np.ndarray, width: int = DEFAULT_WIDTH) -> np.ndarray:
@@ -98,8 +101,9 @@ def _features(small: np.ndarray, previous: np.ndarray | None, noise_floor: float
 
 
 def _cell_edges(size: int, grid: int) -> np.ndarray:
-    """Start index of each of min(grid, size) near-equal cells along an axis of `size` pixels."""
-    cells = max(1, min(grid, size))
+    """Start index of each of min(grid, size // MIN_CELL) (at least 1) near-equal cells along an
+    axis of `size` pixels."""
+    cells = max(1, min(grid, size // MIN_CELL))
     return np.unique(np.linspace(0, size, cells + 1).astype(np.int64)[:-1])
 
 

@@ -63,6 +63,28 @@ def rise(signal: np.ndarray, frames: int) -> np.ndarray:
     return x - base
 
 
+QUIET = 0.25  # of an event's signal: the picture went still between a cut and that event
+
+
+def t_gap_frames(times: np.ndarray, gap: float) -> int:
+    """How many frames of `times` span `gap` seconds (at least 1)."""
+    step = float(np.median(np.diff(times))) if times.shape[0] > 1 else 1.0
+    return max(1, math.ceil(gap / step - 1e-9)) if step > 0 else 1
+
+
+def _cut_then_event(signal: np.ndarray, peaks: np.ndarray, gap: int) -> bool:
+    """True when the effect's first frame (a peak) is followed within `gap` frames by another
+    peak, with the signal falling below QUIET of that peak's in between: the first frame's
+    difference is the cut into the effect (two shots compared), the later one a separate event
+    in the new shot (a flash three frames after the cut into a storm), which the hit is for. A
+    flash on the cut itself that keeps flickering never falls still, so it keeps its start."""
+    for i in peaks[(peaks > 0) & (peaks <= gap)].tolist():
+        between = signal[1:i]
+        if between.size and float(between.min()) < QUIET * float(signal[i]):
+            return True
+    return False
+
+
 def onsets_in(
     start: float,
     end: float,
@@ -83,7 +105,8 @@ def onsets_in(
     0.01 for energy, 0.2 for a score). settle_s: seconds after the start left out of the
     relative threshold (see the module doc). With no onset, [start] when fallback_start (a one-shot
     still plays once), else []. An effect that starts on an event gets its first hit on the
-    start frame.
+    start frame, unless a separate event follows the start within min_gap (see
+    _cut_then_event): then that event gets the hit.
     """
     times = np.asarray(times, dtype=np.float64)
     if energy is not None:
@@ -119,6 +142,9 @@ def onsets_in(
     right = np.concatenate((r[1:], [-np.inf]))
     peaks = np.flatnonzero((r >= threshold) & (r >= left) & (r > right))
     order = sorted(peaks.tolist(), key=lambda i: (-r[i], i))
+    if order and 0 in peaks and _cut_then_event(signal[a:b], peaks, t_gap_frames(times[a:b], min_gap)):
+        order.remove(0)
+        order.append(0)  # the start is a hit only when no event follows it within min_gap
     kept: list[float] = []  # sorted onset times: each candidate checks its two neighbours only
     t = times[a:b]
     for i in order:

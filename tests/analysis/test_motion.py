@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sfxstudio.analysis.motion import MotionTracker, motion_features, shrink
+from sfxstudio.analysis.motion import GRID, MIN_CELL, MotionTracker, motion_features, shrink
 
 
 def _frames(n=6, h=72, w=128):
@@ -55,12 +55,12 @@ def test_regional_energy_of_a_whole_frame_change_is_its_mean():
     assert energy[1] == pytest.approx(100 / 255, rel=1e-5)
 
 
-@pytest.mark.parametrize("shape", [(3, 5, 7), (3, 1, 1), (3, 40, 3)])
+@pytest.mark.parametrize("shape", [(3, 5, 7), (3, 1, 1), (3, 40, 3), (3, 36, 64)])
 def test_pictures_smaller_than_the_grid_still_work(shape):
     f = np.zeros(shape, np.uint8)
     f[1:, 0, 0] = 255
     energy, _ = motion_features(f, width=64)
-    cells_h, cells_w = min(8, shape[1]), min(8, shape[2])
+    cells_h, cells_w = (max(1, min(GRID, n // MIN_CELL)) for n in shape[1:])
     # the changed pixel's cell: rows 0 .. h/cells_h, columns 0 .. w/cells_w (near-equal cells)
     cell = (shape[1] // cells_h) * (shape[2] // cells_w)
     assert energy[1] == pytest.approx(1.0 / cell, rel=1e-5) and energy[2] == 0.0

@@ -138,3 +138,17 @@ def test_spacing_check_is_not_quadratic_on_noisy_motion() -> None:
     hits = onsets_in(0.0, n / 30.0, times, energy=rng.random(n), min_gap=0.25)
     assert len(hits) > 1000
     assert np.all(np.diff(hits) >= 0.25 - 1e-9)
+
+
+def test_an_event_just_after_the_cut_into_the_effect_gets_the_hit():
+    """The start frame's difference is the cut (two shots compared); a flash three frames later,
+    after the picture went still, is the event the sound is for (issue 13: a storm's flash)."""
+    times = np.arange(48) / 24
+    energy = np.full(48, 0.005)
+    energy[12] = 0.77  # the cut into the effect at 0.5 s
+    energy[15] = 0.35  # a flash 125 ms later
+    energy[30] = 0.40  # and another
+    assert onsets_in(0.5, 2.0, times, energy=energy) == [0.625, 1.25]
+    # a flash on the cut that keeps flickering (never still in between) keeps the start
+    energy[13:16] = [0.2, 0.15, 0.3]
+    assert onsets_in(0.5, 2.0, times, energy=energy)[0] == 0.5
