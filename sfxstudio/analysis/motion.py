@@ -4,13 +4,14 @@
 picture. Two numbers per analysed frame, cheap enough to compute in the analysis's own
 decode pass:
 - energy: the regional motion, in [0, 1]: the picture is cut into a GRID x GRID grid of
-  cells (fewer on small pictures: cells of at least MIN_CELL pixels) and energy is the largest per-cell mean absolute grey-level difference to the
-  previous analysed frame (differences below a small noise floor count as none: compression
-  noise is not motion). A whole-frame mean would drown a small event (a drop, a key press
-  in a corner covers a few per cent of the picture) in the still rest of the frame; the
-  busiest cell sees it at full strength, while a cut or a camera move still lights every
-  cell. (Analyses saved before issue 13 hold the whole-frame mean in this column; they load
-  and work as before, re-analysing gives the regional value.)
+  cells (fewer on small pictures: cells of at least MIN_CELL pixels) and energy is the
+  largest per-cell mean absolute grey-level difference to the previous analysed frame
+  (differences below a small noise floor count as none: compression noise is not motion).
+  A whole-frame mean would drown a small event (a drop, a key press in a corner covers a
+  few per cent of the picture) in the still rest of the frame; the busiest cell sees it at
+  full strength, while a cut or a camera move still lights every cell. (Analyses saved
+  before issue 13 hold the whole-frame mean in this column; they load and work as before,
+  re-analysing gives the regional value.)
 - centre_x: the mean horizontal position of the whole-frame difference, weighted by it, in
   [-1, 1] (-1 the left edge, +1 the right edge; 0 when nothing moved), for auto pan.
 The first frame of a stream has no previous frame: energy 0, centre 0.
