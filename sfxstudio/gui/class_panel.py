@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -37,20 +39,21 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from sfxstudio.core.classes import OTHERWISE, SoundAttributes, read_prompts
-from sfxstudio.core.commands import Command, SetClassAttributes, SetClassVariations, SetParams
-from sfxstudio.core.document import Document
+from sfxstudio.core.commands import SetClassAttributes, SetClassVariations, SetParams
 from sfxstudio.core.errors import SfxError
-from sfxstudio.core.project import AnalysisCache
-from sfxstudio.core.validate import MAX_GAIN_DB, safe_name
+from sfxstudio.core.validate import MAX_GAIN_DB
 from sfxstudio.gui import errors
+from sfxstudio.gui.class_vocabulary import SetZeroShotVocabulary, class_name_from_text
 from sfxstudio.gui.colors import class_color, display_name
 from sfxstudio.gui.document_model import DocumentModel
+from sfxstudio.gui.sound_search import SoundSearch
 
 log = logging.getLogger(__name__)
 
@@ -104,64 +107,6 @@ class Auditioner:
             self._play = None
         if self._player is not None:
             self._player.stop()
-
-
-def class_name_from_text(text: str) -> str:
-    """What the editor typed ("Door bell") -> a class name ("door_bell"); ValueError if unusable."""
-    name = "_".join(text.strip().lower().replace("-", " ").split())
-    return safe_name(name, "class name")
-
-
-def rescored(cache: AnalysisCache | None, bundle: Any) -> AnalysisCache | None:
-    """The analysis re-scored by a zero-shot model from its cached embeddings, or None when the
-    analysis did not come from this model (its embeddings would mean nothing to it)."""
-    if cache is None or bundle.path is None or not cache.model:
-        return None
-    try:
-        same = Path(cache.model).resolve() == Path(bundle.path).resolve()
-    except OSError:
-        return None
-    if not same or cache.embeddings.ndim != 2 or cache.embeddings.shape[1] != bundle.embedding_dim:
-        return None
-    probs = bundle.probs_from_embeddings(cache.embeddings)
-    return AnalysisCache(times=cache.times, probs=probs, embeddings=cache.embeddings,
-                         class_names=list(bundle.class_names), frame_duration=cache.frame_duration,
-                         duration=cache.duration, model=cache.model)
-
-
-class SetZeroShotVocabulary(Command):
-    """Change a zero-shot model's classes and prompts (one undo step).
-
-    do/undo write the model's bundle.json and re-score the analysis made with it, so the
-    proposals follow the prompts at once. A vocabulary the model refuses is a refused edit
-    (ValueError), and changes nothing.
-    """
-
-    def __init__(self, bundle: Any, classes: list[str], prompts: dict[str, list[str]], name: str) -> None:
-        self.bundle = bundle
-        self.name = name
-        self._new = (list(classes), {k: list(v) for k, v in prompts.items()})
-        self._old = (list(bundle.class_names), bundle.prompts)
-        self._caches: tuple[AnalysisCache | None, AnalysisCache | None] | None = None
-
-    def _apply(self, classes: list[str], prompts: dict[str, list[str]]) -> None:
-        try:
-            self.bundle.set_vocabulary(prompts, classes)
-            self.bundle.save()
-        except (SfxError, OSError) as exc:
-            raise ValueError(errors.user_message(exc)) from None
-
-    def do(self, doc: Document) -> None:
-        self._apply(*self._new)
-        if self._caches is None:
-            self._caches = (doc.analysis, rescored(doc.analysis, self.bundle))
-        if self._caches[1] is not None:
-            doc.set_analysis(self._caches[1])
-
-    def undo(self, doc: Document) -> None:
-        self._apply(*self._old)
-        if self._caches is not None and self._caches[1] is not None:
-            doc.set_analysis(self._caches[0])
 
 
 class ClassPanel(QWidget):
@@ -250,16 +195,27 @@ class ClassPanel(QWidget):
         self.add_class_btn = QPushButton("Add class")
         self.add_class_btn.clicked.connect(self.add_typed_class)
 
-        buttons = QHBoxLayout()
-        for b in (self.add_files_btn, self.add_folder_btn, self.remove_btn, self.up_btn,
-                  self.down_btn, self.play_btn):
-            buttons.addWidget(b)
+        # The panel is a side tab about 360 px wide at the default 1440x900 window (issue 15,
+        # problem 5): the class list sits above the class's settings, not beside them, so
+        # names and buttons get the whole width; buttons go three to a row; the settings
+        # scroll when the panel is short.
+        buttons = QGridLayout()
+        for i, b in enumerate((self.add_files_btn, self.add_folder_btn, self.remove_btn, self.up_btn,
+                               self.down_btn, self.play_btn)):
+            buttons.addWidget(b, i // 3, i % 3)
+        self.search = SoundSearch(self._default_index, self)
+        self.search.playRequested.connect(lambda path: self.audition_path(Path(path)))
+        self.search.useRequested.connect(self.use_found_sound)
         detail = QWidget()
         form = QFormLayout(detail)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow(self.title)
         form.addRow(self.enabled)
         form.addRow("Variations", self.variations)
         form.addRow(buttons)
+        form.addRow(QLabel("Find sounds in the library index"))
+        form.addRow(self.search)
         form.addRow("Mode", self.mode)
         form.addRow("Retrigger every", self.interval)
         form.addRow("Gain", self.gain)
@@ -274,20 +230,36 @@ class ClassPanel(QWidget):
         form.addRow(self.apply_prompts_btn)
         form.addRow(self.prompts_note)
         self.detail = detail
+        scroll = QScrollArea()
+        scroll.setObjectName("classDetailScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(detail)
+        self.detail_scroll = scroll
 
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(0, 0, 0, 0)
-        left_layout.addWidget(self.class_list)
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.class_list)
         add_row = QHBoxLayout()
-        add_row.addWidget(self.new_class)
+        add_row.addWidget(self.new_class, 1)
         add_row.addWidget(self.add_class_btn)
-        left_layout.addLayout(add_row)
+        top_layout.addLayout(add_row)
+        self.class_list.setMinimumHeight(80)
+        self.variations.setMaximumHeight(110)
+        # Tall enough for a useful list and the first settings: the window's top half does
+        # not shrink the panel (and the video beside it) to a sliver.
+        self.setMinimumHeight(420)
 
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(detail)
-        split.setStretchFactor(1, 1)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.setObjectName("classSplit")
+        split.addWidget(top)
+        split.addWidget(scroll)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        split.setChildrenCollapsible(False)
+        self.split = split
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(split)
@@ -358,9 +330,17 @@ class ClassPanel(QWidget):
                 item.setCheckState(Qt.CheckState.Checked if self.attributes(c.name).enabled
                                    else Qt.CheckState.Unchecked)
                 self.class_list.addItem(item)
-        if self.class_list.count():
-            self.select_class(current or self.class_list.item(0).data(Qt.ItemDataRole.UserRole))
+        role = Qt.ItemDataRole.UserRole
+        names = [self.class_list.item(i).data(role) for i in range(self.class_list.count())]
+        # The panel always shows a class of its list (issue 15, problem 5): the one shown
+        # before when the new list still has it, else the first.
+        self._current = current if current in names else (names[0] if names else None)
+        if self._current is not None:
+            with QSignalBlocker(self.class_list):
+                self.class_list.setCurrentRow(names.index(self._current))
         self.refresh()
+        if self._current is not None and self._current != current:
+            self.classSelected.emit(self._current)
 
     def refresh(self) -> None:
         """Show the current class's values (after an edit, an undo or a new project)."""
@@ -628,9 +608,12 @@ class ClassPanel(QWidget):
 
     def audition(self) -> None:
         item = self.variations.currentItem()
-        if item is None:
-            return
-        path = self.resolve(item.data(Qt.ItemDataRole.UserRole))
+        if item is not None:
+            self.audition_path(self.resolve(item.data(Qt.ItemDataRole.UserRole)))
+
+    def audition_path(self, path: Path) -> None:
+        """Play one sound (a variation or a sound found in the index); the window says when
+        there is no audio device (auditionRequested)."""
         self.auditionRequested.emit(str(path))
         if not self.play_sounds:
             return
@@ -645,6 +628,20 @@ class ClassPanel(QWidget):
         if self._auditioner is None:
             self._auditioner = Auditioner()
         self._auditioner.play(path, samples)
+
+    def _default_index(self) -> Path | None:
+        """The sound library's own index (`sfxstudio library import` writes it in the folder)."""
+        from sfxstudio.media.library_index import DEFAULT_INDEX_NAME
+
+        lib = self.library()
+        return Path(lib.root) / DEFAULT_INDEX_NAME if lib is not None else None
+
+    def use_found_sound(self, path: str) -> None:
+        """Give the selected class a sound found in the index (the undoable Add sound)."""
+        if self._current is None:
+            self.model.editRefused.emit("Choose a class to give the sound to")
+            return
+        self.add_variation_files([path])
 
     def _add_files_dialog(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
