@@ -29,6 +29,14 @@ class TimecodeEdit(QLineEdit):
 
     cancelled = Signal()
 
+    def event(self, event: QEvent) -> bool:
+        # Escape is ours while typing, even where the window has an Escape shortcut (deselect).
+        if (event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent)
+                and event.key() == Qt.Key.Key_Escape):
+            event.accept()
+            return True
+        return super().event(event)
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
             event.accept()

@@ -213,7 +213,9 @@ def test_goto_timecode(parts: Parts) -> None:
 
 
 def test_timecode_field_enter_jumps_escape_reverts(qtbot: Any, parts: Parts) -> None:
-    from PySide6.QtCore import Qt
+    from PySide6.QtCore import QEvent, Qt
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtWidgets import QApplication
 
     video, transport = parts.video, parts.transport
     transport.show()
@@ -232,6 +234,11 @@ def test_timecode_field_enter_jumps_escape_reverts(qtbot: Any, parts: Parts) -> 
     qtbot.keyClick(edit, Qt.Key.Key_Return)
     assert transport.is_editing_timecode() and "not a timecode" in transport.timecode_error.text()
     assert video.position() == pytest.approx(2.5)
+    # The window's own Escape shortcut (deselect) must not steal the key while typing: the
+    # field claims it when Qt asks who wants it as a shortcut.
+    override = QKeyEvent(QEvent.Type.ShortcutOverride, Qt.Key.Key_Escape, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(edit, override)
+    assert override.isAccepted()
     qtbot.keyClick(edit, Qt.Key.Key_Escape)
     assert not transport.is_editing_timecode()
     assert transport.timecode.text() == "00:00:02:05" and video.position() == pytest.approx(2.5)
