@@ -257,3 +257,19 @@ def test_a_new_project_clears_in_out_and_reports_its_markers(parts: Parts) -> No
     assert (m.in_point, m.out_point) == (None, None)
     assert parts.video.loop_range() == (0.0, None)  # still looping, now the whole video
     assert seen[-1] == [1.5]
+
+
+def test_in_the_main_window_the_timeline_draws_them(window: Any) -> None:
+    """The wiring G3 does: attach_timeline for the in/out band; markers reach the timeline
+    through the DocumentModel by themselves."""
+    from sfxstudio.core.commands import AddMarker
+
+    m = MarkerController(window.model, window.video, window.transport, window)
+    m.attach_timeline(window.timeline)
+    m.set_in_out(1.0, 2.0)
+    assert window.timeline.in_out_region.isVisible()
+    assert window.timeline.in_out_region.getRegion() == pytest.approx((1.0, 2.0))
+    m.clear_in_out()
+    assert not window.timeline.in_out_region.isVisible()
+    window.model.push(AddMarker(1.5))
+    assert window.timeline.marker_times() == [1.5] and m.marker_times() == [1.5]
