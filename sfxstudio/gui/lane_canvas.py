@@ -333,7 +333,8 @@ class LaneCanvas(pg.GraphicsObject):
                 else:
                     self.lanes.select(seg.id)
             else:
-                self.lanes.select_ids([*self.lanes.selected_ids(), seg.id])  # it becomes the primary
+                # The block grabbed becomes the primary (the one the inspector shows).
+                self.lanes.select_ids([i for i in self.lanes.selected_ids() if i != seg.id] + [seg.id])
             group = [seg]
             if mode == "move" and len(self.lanes.selected_ids()) > 1:
                 doc = self.lanes.model.document

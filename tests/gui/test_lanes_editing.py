@@ -261,6 +261,7 @@ def test_dragging_a_selected_block_moves_the_whole_selection(three, qtbot) -> No
     assert ma is not None and mb is not None and doc.find(c.id) == c
     assert ma.start - a.start == pytest.approx(mb.start - b.start) == pytest.approx(1.0, abs=0.05)
     assert ma.class_name == "fire" and mb.class_name == "dog_barking"
+    assert lanes.selected_ids() == [b.id, a.id] and lanes.selected_id() == a.id  # the one grabbed
     stack.undo()
     assert doc.find(a.id) == a and doc.find(b.id) == b
 
