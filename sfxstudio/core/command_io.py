@@ -2,7 +2,7 @@
 
 Every command of `core.commands` becomes a dict and back. A command records what it changed
 the first time it ran (the editor's segments it removed and added, the parameters and class
-settings it replaced, the markers it placed); that record is what is saved, so Undo after
+settings and mix levels it replaced, the markers it placed); that record is what is saved, so Undo after
 reopening undoes the last edit exactly, and Redo replays it.
 
 Segments are saved with a local number instead of their id (ids are not stable across runs):
@@ -10,7 +10,7 @@ the document's current editor segments carry theirs, so after loading the number
 to the ids of the loaded segments; segments the document no longer holds get fresh ids.
 
 A history is only used with the document it was saved with: a checksum of the editable state
-(editor segments, markers, parameters, class settings) is compared on load, and a history that
+(editor segments, markers, mix levels, parameters, class settings) is compared on load, and a history that
 does not match, or that breaks any check, is refused with a ValueError (the caller drops it
 with a warning; it never stops a project from opening).
 
@@ -114,6 +114,10 @@ def command_to_dict(cmd: c.Command, w: _Writer | None = None) -> dict[str, Any]:
         if cmd._old is None:
             raise Unserialisable("SetParams was never done")
         out |= {"changes": dict(cmd.changes), "old": dict(cmd._old)}
+    elif isinstance(cmd, c.SetMixLevels):
+        if cmd._old is None:
+            raise Unserialisable("SetMixLevels was never done")
+        out |= {"changes": dict(cmd.changes), "old": dict(cmd._old)}
     elif isinstance(cmd, c.SetClassAttributes):
         out |= {"class": cmd.class_name, "attributes": cmd.attributes.to_json(),
                 "old": None if cmd._old is None else cmd._old.to_json()}
@@ -150,6 +154,15 @@ def _params(d: Any, field: str) -> dict[str, Any]:
     return dict(d)
 
 
+def _levels(d: Any, field: str) -> dict[str, float]:
+    """Mix level changes: known names, each a gain MixSettings accepts."""
+    d = v.obj(d, field)
+    unknown = sorted(set(d) - set(c.MIX_LABELS))
+    if unknown or not d:
+        raise ValueError(f"{field}: unknown mix level {unknown[0]!r}" if unknown else f"{field}: no level")
+    return {k: v.number(x, f"{field}: {k}", -v.MAX_GAIN_DB, v.MAX_GAIN_DB) for k, x in d.items()}
+
+
 def _variations(value: Any, field: str) -> list[str] | None:
     from sfxstudio.core.project_io import _inside_path
 
@@ -176,6 +189,12 @@ def command_from_dict(d: Any, r: _Reader, depth: int = 0) -> c.Command:
         if set(cmd.changes) != set(cmd._old):
             raise ValueError("SetParams: changes and old name different parameters")
         cmd.merge = False
+    elif kind == "SetMixLevels":
+        changes = _levels(d.get("changes"), "changes")
+        cmd = c.SetMixLevels(changes.get("original_gain_db"), changes.get("effects_gain_db"))
+        cmd._old = _levels(d.get("old"), "old")
+        if set(cmd.changes) != set(cmd._old):
+            raise ValueError("SetMixLevels: changes and old name different levels")
     elif kind in ("SetClassAttributes", "SetClassVariations"):
         cls_name = v.safe_name(d.get("class"), f"{kind}: class")
         if kind == "SetClassAttributes":
@@ -209,12 +228,14 @@ def command_from_dict(d: Any, r: _Reader, depth: int = 0) -> c.Command:
 
 
 def document_checksum(doc: Document) -> str:
-    """sha256 of what commands change: the editor's segments, markers, the parameters (the
-    model folder aside: its path is stored relative to the project) and the class settings."""
+    """sha256 of what commands change: the editor's segments, markers, the mix levels, the
+    parameters (the model folder aside: its path is stored relative to the project) and the
+    class settings."""
     p = doc.project
     state = {
         "segments": sorted(json.dumps(s.to_json(), sort_keys=True) for s in doc.edited_segments()),
         "markers": [m.to_json() for m in p.markers],
+        "mix": p.mix.to_json(),
         "params": p.params.to_json() | {"model": None},
         "attributes": {k: a.to_json() for k, a in sorted(p.class_attributes.items())},
         "variations": {k: list(x) for k, x in sorted(p.class_variations.items())},

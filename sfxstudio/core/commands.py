@@ -28,7 +28,7 @@ from typing import Any
 from sfxstudio.core import validate as v
 from sfxstudio.core.classes import SoundAttributes
 from sfxstudio.core.document import Document
-from sfxstudio.core.project import MAX_MARKERS, Marker, sorted_markers
+from sfxstudio.core.project import MAX_MARKERS, Marker
 from sfxstudio.core.segments import Segment, new_segment_id
 
 _UNSET: Any = object()
@@ -333,18 +333,59 @@ class SetClassVariations(Command):
         doc.set_class_variations(self.class_name, self._old)
 
 
+def db_text(db: float) -> str:
+    """A level as the editor reads it: "+3.5 dB", "-6.0 dB", "0.0 dB" (never "-0.0")."""
+    return f"{db:+.1f} dB" if abs(db) >= 0.05 else "0.0 dB"
+
+
+MIX_LABELS = {"original_gain_db": "Original Audio", "effects_gain_db": "Effects"}
+
+
+class SetMixLevels(Command):
+    """Change the mix's levels: the original audio's and the effects' gain in dB (what the
+    MP4 export and the preview players apply). Pass only what changes.
+
+    Named "Set Effects Level to -6.0 dB" (both: "Set Mix Levels"). merge=True lets
+    consecutive pushes of the same fader (a slider or spin box being dragged) collapse into
+    one undo step, as SetParams does."""
+
+    def __init__(self, original_gain_db: float | None = None, effects_gain_db: float | None = None,
+                 merge: bool = False) -> None:
+        changes = {k: val for k, val in (("original_gain_db", original_gain_db),
+                                         ("effects_gain_db", effects_gain_db)) if val is not None}
+        if not changes:
+            raise TypeError("SetMixLevels needs original_gain_db or effects_gain_db")
+        self.changes = {k: v.number(val, MIX_LABELS[k].lower() + " level", -v.MAX_GAIN_DB, v.MAX_GAIN_DB)
+                        for k, val in changes.items()}
+        self.merge = merge
+        self._old: dict[str, float] | None = None
+        self.name = self._name()
+
+    def _name(self) -> str:
+        if len(self.changes) > 1:
+            return "Set Mix Levels"
+        (key, db), = self.changes.items()
+        return f"Set {MIX_LABELS[key]} Level to {db_text(db)}"
+
+    def do(self, doc: Document) -> None:
+        if self._old is None:
+            self._old = {k: getattr(doc.project.mix, k) for k in self.changes}
+        doc.set_mix_levels(**self.changes)
+
+    def undo(self, doc: Document) -> None:
+        assert self._old is not None, "undo before do"
+        doc.set_mix_levels(**self._old)
+
+    def merge_with(self, other: Command) -> bool:
+        if not (isinstance(other, SetMixLevels) and self.merge and other.merge
+                and set(other.changes) == set(self.changes)):
+            return False
+        self.changes = dict(other.changes)
+        self.name = other.name
+        return True
+
+
 # -- markers ------------------------------------------------------------------------------
-
-
-def set_markers(doc: Document, markers: list[Marker]) -> None:
-    """Replace the project's markers (sorted) and tell the listeners: a "markers" event (the
-    DocumentModel's markersChanged) and the document becomes dirty.
-
-    The Document has no marker mutator of its own (it is not this module's file); this is the
-    one place that writes `project.markers` during editing."""
-    doc.project.markers = sorted_markers(markers)
-    doc._touch()  # the Document's own "changed" path (dirty event once)
-    doc._emit("markers", list(doc.project.markers))
 
 
 def _marker_time(doc: Document, t: float, field: str) -> float:
@@ -379,13 +420,13 @@ class AddMarker(Command):
             if len(doc.project.markers) >= MAX_MARKERS:
                 raise ValueError(f"a project holds at most {MAX_MARKERS} markers")
             self._placed = Marker(_marker_time(doc, self.marker.time, "marker time"), self.marker.name)
-        set_markers(doc, [*doc.project.markers, self._placed])
+        doc.set_markers([*doc.project.markers, self._placed])
 
     def undo(self, doc: Document) -> None:
         assert self._placed is not None, "undo before do"
         markers = list(doc.project.markers)
         markers.remove(self._placed)
-        set_markers(doc, markers)
+        doc.set_markers(markers)
 
 
 class DeleteMarker(Command):
@@ -401,11 +442,11 @@ class DeleteMarker(Command):
         if self._removed is None:
             self._removed = markers[_marker_at(doc, self.time)]
         markers.remove(self._removed)
-        set_markers(doc, markers)
+        doc.set_markers(markers)
 
     def undo(self, doc: Document) -> None:
         assert self._removed is not None, "undo before do"
-        set_markers(doc, [*doc.project.markers, self._removed])
+        doc.set_markers([*doc.project.markers, self._removed])
 
 
 class MoveMarker(Command):
@@ -424,13 +465,13 @@ class MoveMarker(Command):
             before = markers[_marker_at(doc, self.old)]
             self._moved = (before, Marker(_marker_time(doc, self.new, "new marker time"), before.name))
         markers.remove(self._moved[0])
-        set_markers(doc, [*markers, self._moved[1]])
+        doc.set_markers([*markers, self._moved[1]])
 
     def undo(self, doc: Document) -> None:
         assert self._moved is not None, "undo before do"
         markers = list(doc.project.markers)
         markers.remove(self._moved[1])
-        set_markers(doc, [*markers, self._moved[0]])
+        doc.set_markers([*markers, self._moved[0]])
 
 
 class CompositeCommand(Command):

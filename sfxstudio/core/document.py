@@ -30,7 +30,14 @@ from pathlib import Path
 from typing import Any
 
 from sfxstudio.core.classes import OTHERWISE, ClassSet, SoundAttributes, default_classes
-from sfxstudio.core.project import AnalysisCache, AnalysisParams, Project
+from sfxstudio.core.project import (
+    AnalysisCache,
+    AnalysisParams,
+    Marker,
+    MixSettings,
+    Project,
+    sorted_markers,
+)
 from sfxstudio.core.segments import (
     Segment,
     merge_segments,
@@ -46,7 +53,7 @@ Segmenter = Callable[[AnalysisCache, AnalysisParams], list[Segment]]
 Assigner = Callable[[Project, Sequence[Segment], Sequence[Segment]], Mapping[int, "str | None"]]
 Listener = Callable[[str, object], None]
 
-EVENTS = ("segments", "params", "analysis", "classes", "project", "dirty")
+EVENTS = ("segments", "params", "analysis", "classes", "project", "dirty", "markers", "mix")
 DEFAULT_FRAME = 1.0 / 25.0  # snapping grid when there is no analysis
 
 
@@ -283,6 +290,30 @@ class Document:
         self._record_stored()
         self._touch()
         self._emit("classes", name)
+
+    def set_markers(self, markers: Iterable[Marker]) -> None:
+        """Replace the project's markers (kept sorted by time); a "markers" event carries the
+        new list. The marker commands are the only callers: they check times and counts."""
+        self.project.markers = sorted_markers(list(markers))
+        self._touch()
+        self._emit("markers", list(self.project.markers))
+
+    def set_mix_levels(self, **levels: float) -> None:
+        """Change the mix's levels (original_gain_db, effects_gain_db), all checked before any
+        is set (MixSettings validates them: a NaN gain would make the mix full-scale DC); a
+        "mix" event carries the MixSettings. Nothing happens when nothing changes."""
+        mix = self.project.mix
+        unknown = sorted(set(levels) - set(mix.to_json()))
+        if unknown:
+            raise TypeError(f"unknown mix level(s): {', '.join(unknown)}")
+        checked = MixSettings(**(mix.to_json() | levels))
+        if checked == mix:
+            return
+        for key in levels:
+            # In place: the export dialog and the players hold this very object.
+            setattr(mix, key, getattr(checked, key))
+        self._touch()
+        self._emit("mix", mix)
 
     def auto_coverage(self, class_name: str) -> list[tuple[float, float]]:
         """Union of the raw automatic ranges of one class: where vacating must leave a mute."""

@@ -11,12 +11,13 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from sfxstudio.core.commands import Command, SetParams
+from sfxstudio.core.commands import Command, SetMixLevels, SetParams
 from sfxstudio.core.document import Document
 from sfxstudio.core.project import Project
 from sfxstudio.pipeline.document import make_document as pipeline_document
 
-_SET_PARAMS_ID = 1001
+# QUndoStack merges only commands of one id: slider drags of parameters, of mix levels.
+_MERGE_IDS: dict[type[Command], int] = {SetParams: 1001, SetMixLevels: 1002}
 
 
 def make_document(project: Project | None = None, path: Path | None = None) -> Document:
@@ -48,7 +49,7 @@ class _UndoAdapter(QUndoCommand):
         self.command.undo(self.model.document)
 
     def id(self) -> int:
-        return _SET_PARAMS_ID if isinstance(self.command, SetParams) else -1
+        return _MERGE_IDS.get(type(self.command), -1)
 
     def mergeWith(self, other: QUndoCommand) -> bool:
         if not isinstance(other, _UndoAdapter) or not self.command.merge_with(other.command):
@@ -66,6 +67,8 @@ class DocumentModel(QObject):
     # Markers added, moved or removed (core.commands.AddMarker...); the payload is the sorted
     # list of core.project.Marker. A new document emits projectChanged instead.
     markersChanged = Signal(list)
+    # The mix levels (project.mix) changed: core.commands.SetMixLevels, its undo, a new document.
+    mixChanged = Signal()
     dirtyChanged = Signal(bool)
     # Emitted after a failed push (e.g. a split outside the effect): message for a status bar.
     editRefused = Signal(str)
@@ -94,6 +97,7 @@ class DocumentModel(QObject):
         self.paramsChanged.emit()
         self.segmentsChanged.emit()
         self.markersChanged.emit(list(document.project.markers))
+        self.mixChanged.emit()
         self.dirtyChanged.emit(document.dirty)
 
     def push(self, command: Command) -> bool:
@@ -142,6 +146,7 @@ class DocumentModel(QObject):
             "analysis": self.analysisChanged,
             "classes": self.classesChanged,
             "project": self.projectChanged,
+            "mix": self.mixChanged,
         }.get(event)
         if signal is not None:
             signal.emit()

@@ -1,6 +1,7 @@
 """The editing conventions of issue 15 wired to the window's actions: selection, clipboard,
 nudge and snapping (the lanes), in/out points and markers (gui.markers.MarkerController),
-meters and the mixer (the playback's levels), Help > Keyboard Shortcuts.
+the meters (the playback's levels), Help > Keyboard Shortcuts. (The mix levels reach the
+players from DocumentModel.mixChanged, in main_window.)
 
 Kept out of main_window so that module stays the layout; the keys themselves are declared in
 window_actions (one place for every key, which the shortcuts dialog and the README list).
@@ -74,5 +75,3 @@ def attach_edit_widgets(window: MainWindow) -> None:
         markers.attach_timeline(window.timeline)
     if window.meters is not None:
         window.effects.levels.connect(window.meters.set_levels)
-    if window.mixer is not None:
-        window.mixer.mixLevelsChanged.connect(window.apply_mix_levels)

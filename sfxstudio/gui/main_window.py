@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sfxstudio.core.commands import SetMixLevels
 from sfxstudio.core.errors import BadInputError
 from sfxstudio.core.project import Project
 from sfxstudio.gui import errors, session_state
@@ -157,6 +158,7 @@ class MainWindow(QMainWindow):
         self.addToolBar(self.toolbar)
         self._connect()
         connect_edit_actions(self)
+        self.apply_mix_levels()
         if not defer_edit_widgets:
             self.install_edit_widgets()
         self.model_manager.refresh()
@@ -287,6 +289,7 @@ class MainWindow(QMainWindow):
         m.segmentsChanged.connect(self._schedule_effects_render)
         m.analysisChanged.connect(self._update_actions)  # "Improve Model" needs an analysis
         m.classesChanged.connect(self._schedule_effects_render)
+        m.mixChanged.connect(self.apply_mix_levels)
         m.editRefused.connect(lambda msg: self.statusBar().showMessage(msg, 4000))
         self._warnings.warned.connect(lambda msg: self.statusBar().showMessage(f"Warning: {msg}", 10000))
         self.transport.playheadMoved.connect(self._show_playhead)
@@ -531,10 +534,14 @@ class MainWindow(QMainWindow):
         self.settings.set("playback/effects_enabled", checked)
         self.effects.sync(force=True)
 
-    def apply_mix_levels(self, original_db: float, effects_db: float) -> None:
-        """The project's mix levels (set in the mixer, undoable there) to the two players."""
-        self.video.set_volume(db_to_volume(original_db))
-        self.effects.set_effects_gain(effects_db)
+    def apply_mix_levels(self) -> None:
+        """The project's mix levels to the players and the meters: the one place that does it,
+        run on every DocumentModel.mixChanged (the mixer, the export dialog, undo/redo, another
+        project), so what is heard always is project.mix."""
+        mix = self.project.mix
+        self.video.set_volume(db_to_volume(mix.original_gain_db))
+        self.effects.set_effects_gain(mix.effects_gain_db)
+        self.effects.set_original_gain(mix.original_gain_db)
 
     def show_shortcuts(self) -> Any:
         """Help > Keyboard Shortcuts: every action with a key, by menu, searchable."""
@@ -546,11 +553,14 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _set_mix_levels(self, original_db: float, effects_db: float) -> None:
+        """The export dialog's levels, as an undoable SetMixLevels of the level that moved.
+        The dialog reports every step of a drag: consecutive steps of one level merge into
+        one undo step."""
         mix = self.project.mix
-        if (mix.original_gain_db, mix.effects_gain_db) != (original_db, effects_db):
-            mix.original_gain_db, mix.effects_gain_db = original_db, effects_db
-            self.model.document.set_dirty(True)
-            self.apply_mix_levels(mix.original_gain_db, mix.effects_gain_db)
+        changed = {k: db for k, db in (("original_gain_db", original_db), ("effects_gain_db", effects_db))
+                   if getattr(mix, k) != db}
+        if changed:
+            self.model.push(SetMixLevels(merge=True, **changed))
 
     def open_export_dialog(self) -> Any:
         from sfxstudio.gui.export_dialog import ExportDialog

@@ -5,13 +5,14 @@ the class), changed through core.commands.SetClassAttributes: one undo step per 
 drag commits on release; keys and the wheel commit once they pause, since the command does not
 merge), and the document's classesChanged re-renders the preview. The two mix levels are the
 project's MixSettings (what the MP4 export and the preview players use); they change through
-core.commands.SetMixLevels when core has it, else as the export dialog does (set + dirty).
+core.commands.SetMixLevels, one undo step per gesture too. The panel only shows the project: it
+follows DocumentModel.mixChanged (its own edits, the export dialog's, undo), and the window
+applies the mix to the players from that same signal.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -24,9 +25,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sfxstudio.core import commands
 from sfxstudio.core.classes import OTHERWISE
-from sfxstudio.core.commands import SetClassAttributes
+from sfxstudio.core.commands import SetClassAttributes, SetMixLevels, db_text
 from sfxstudio.gui.colors import display_name
 from sfxstudio.gui.document_model import DocumentModel
 
@@ -36,8 +36,7 @@ FADER_MAX_DB = 12.0
 KEY_COMMIT_MS = 400  # keys / wheel: commit once the editor stops for this long
 
 
-def fmt_db(db: float) -> str:
-    return f"{db:+.1f} dB" if abs(db) >= 0.05 else "0.0 dB"
+fmt_db = db_text  # "+3.5 dB", "-6.0 dB", "0.0 dB": as the undo names read
 
 
 class Fader(QWidget):
@@ -105,20 +104,16 @@ class Fader(QWidget):
 
 class MixerPanel(QWidget):
     """Original and Effects (the mix) faders, then one fader per class that has effects (or a
-    level of its own) in the project. `mixLevelsChanged(original_db, effects_db)` after the mix
-    levels change here or in the project: the window applies them to the players."""
-
-    mixLevelsChanged = Signal(float, float)
+    level of its own) in the project; every change is an undoable command."""
 
     def __init__(self, model: DocumentModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
         self.original = Fader("original", "Original audio", self)
         self.effects = Fader("effects", "Effects (master)", self)
-        self.original.committed.connect(lambda db: self._set_mix(original_gain_db=db))
-        self.effects.committed.connect(lambda db: self._set_mix(effects_gain_db=db))
+        self.original.committed.connect(lambda db: self._set_mix(SetMixLevels(original_gain_db=db)))
+        self.effects.committed.connect(lambda db: self._set_mix(SetMixLevels(effects_gain_db=db)))
         self.class_faders: dict[str, Fader] = {}
-        self._levels_shown: tuple[float, float] | None = None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -144,9 +139,7 @@ class MixerPanel(QWidget):
         model.segmentsChanged.connect(self.refresh)
         model.classesChanged.connect(self.refresh)
         model.projectChanged.connect(self.refresh)
-        mix_changed = getattr(model, "mixChanged", None)  # a DocumentModel that reports mix edits
-        if mix_changed is not None:
-            mix_changed.connect(self.refresh)
+        model.mixChanged.connect(self.refresh)
         self.refresh()
 
     @staticmethod
@@ -176,10 +169,6 @@ class MixerPanel(QWidget):
         for name, fader in self.class_faders.items():
             fader.set_db(doc.class_attributes(name).gain_db)
         self.empty.setVisible(not names)
-        levels = (mix.original_gain_db, mix.effects_gain_db)
-        if levels != self._levels_shown:
-            self._levels_shown = levels
-            self.mixLevelsChanged.emit(*levels)
 
     def _rebuild(self, names: list[str]) -> None:
         if any(f.slider.isSliderDown() for f in self.class_faders.values()):
@@ -206,17 +195,13 @@ class MixerPanel(QWidget):
                                      name=f"Set {display_name(class_name)} level to {fmt_db(db)}")
         return self.model.push(command)
 
-    def _set_mix(self, **levels: float) -> None:
-        doc = self.model.document
-        mix = doc.project.mix
-        if all(getattr(mix, k) == v for k, v in levels.items()):
-            return
-        command_type: Any = getattr(commands, "SetMixLevels", None)
-        if command_type is not None:
-            self.model.push(command_type(**levels))
-        else:
-            # Until core has an undoable mix command: what the export dialog does today.
-            for key, value in levels.items():
-                setattr(mix, key, value)
-            doc.set_dirty(True)
-        self.refresh()
+    def _set_mix(self, command: SetMixLevels) -> bool:
+        """One undoable step per fader gesture (the fader commits once per gesture, so no
+        merging); the faders follow through mixChanged, a refusal puts them back."""
+        mix = self.model.document.project.mix
+        if all(getattr(mix, k) == v for k, v in command.changes.items()):
+            return False
+        if not self.model.push(command):
+            self.refresh()
+            return False
+        return True

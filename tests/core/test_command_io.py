@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +119,7 @@ from sfxstudio.core.commands import (  # noqa: E402
     EditSegment,
     SetClassAttributes,
     SetClassVariations,
+    SetMixLevels,
     SetParams,
     SetSegmentProperties,
     SplitSegment,
@@ -130,7 +132,8 @@ def _state(doc: Document) -> tuple[object, ...]:
     p = doc.project
     return (sorted((s.class_name, s.start, s.end, s.origin, s.variation, s.gain_db, s.mode)
                    for s in doc.edited_segments()),
-            list(p.markers), p.params, dict(p.class_attributes), dict(p.class_variations))
+            list(p.markers), p.params, dict(p.class_attributes), dict(p.class_variations),
+            p.mix.to_json())
 
 
 def _edits(doc: Document) -> list[Command]:
@@ -154,6 +157,8 @@ def _edits(doc: Document) -> list[Command]:
     run(SetClassVariations("fire", ["fire/a.wav", "fire/b.wav"]))
     run(AddMarker(4.0, "door"))
     run(MoveMarker(4.0, 5.0))
+    run(SetMixLevels(effects_gain_db=-6.0))
+    run(SetMixLevels(original_gain_db=-3.0, effects_gain_db=2.5))
     run(CompositeCommand("Delete 2 effects", [AddMarker(6.0), DeleteMarker(5.0)]))
     return done
 
@@ -193,7 +198,8 @@ def test_a_history_at_an_earlier_index_keeps_its_redo_part(tmp_path: Path) -> No
     doc = make_doc()
     commands = _edits(doc)[:3]
     commands[2].undo(doc)
-    after_redo = (commands[2].do(doc), _state(doc))[1]
+    commands[2].do(doc)
+    after_redo = _state(doc)
     commands[2].undo(doc)
     doc.project.session = {"history": history_to_json(commands, 2, doc)}
     loaded = _reload(doc, tmp_path)
@@ -203,11 +209,14 @@ def test_a_history_at_an_earlier_index_keeps_its_redo_part(tmp_path: Path) -> No
     assert _state(loaded) == after_redo
 
 
-def test_a_history_of_another_state_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("change", [lambda doc: AddMarker(1.0).do(doc),
+                                    lambda doc: doc.set_mix_levels(original_gain_db=-1.0)],
+                         ids=["marker", "mix"])
+def test_a_history_of_another_state_is_refused(change: Callable[[Document], None]) -> None:
     doc = make_doc()
     commands = _edits(doc)[:2]
     history = history_to_json(commands, 2, doc)
-    AddMarker(1.0).do(doc)  # changed after the history was taken
+    change(doc)  # changed after the history was taken
     with pytest.raises(ValueError, match="does not match"):
         history_from_json(history, doc)
 
@@ -218,6 +227,11 @@ def test_a_history_of_another_state_is_refused(tmp_path: Path) -> None:
     lambda h: h.update(index=99),
     lambda h: h["commands"][1].update(changes={"k": -1.0}, old={"k": 1.0}),
     lambda h: h.update(commands="x"),
+    lambda h: h["commands"][1].update(type="SetMixLevels", changes={"effects_gain_db": float("nan")},
+                                      old={"effects_gain_db": 0.0}),
+    lambda h: h["commands"][1].update(type="SetMixLevels", changes={"volume": 1.0}, old={"volume": 0.0}),
+    lambda h: h["commands"][1].update(type="SetMixLevels", changes={"effects_gain_db": 1.0},
+                                      old={"original_gain_db": 0.0}),
 ])
 def test_a_broken_history_is_refused(breakage) -> None:  # type: ignore[no-untyped-def]
     doc = make_doc()
@@ -249,3 +263,61 @@ def test_the_history_is_capped_and_stops_at_a_command_it_cannot_save() -> None:
     assert len(history["commands"]) == MAX_HISTORY and history["index"] == MAX_HISTORY
     short = history_to_json(commands[:10], 10, doc)
     assert [c["name"] for c in short["commands"]] == ["Add Marker"] * 3  # after the foreign one
+
+
+# -- the mix levels as undoable edits ----------------------------------------------------------
+
+
+def test_set_mix_levels_is_named_undoable_and_tells_the_listeners() -> None:
+    doc = Document(Project())
+    events: list[tuple[str, object]] = []
+    doc.add_listener(lambda e, p: events.append((e, p)))
+    cmd = apply(doc, SetMixLevels(effects_gain_db=-6.0))
+    assert cmd.name == "Set Effects Level to -6.0 dB"
+    assert SetMixLevels(original_gain_db=0.0).name == "Set Original Audio Level to 0.0 dB"
+    assert SetMixLevels(original_gain_db=3.5, effects_gain_db=1.0).name == "Set Mix Levels"
+    assert (doc.project.mix.original_gain_db, doc.project.mix.effects_gain_db) == (0.0, -6.0)
+    assert ("mix", doc.project.mix) in events and ("dirty", True) in events
+    cmd.undo(doc)
+    assert doc.project.mix.effects_gain_db == 0.0
+    assert [e for e, _p in events].count("mix") == 2
+    cmd.do(doc)
+    assert doc.project.mix.effects_gain_db == -6.0
+
+
+def test_set_mix_levels_refuses_bad_levels_and_changes_nothing_then() -> None:
+    doc = Document(Project())
+    with pytest.raises(ValueError, match="finite"):
+        SetMixLevels(effects_gain_db=float("nan"))
+    with pytest.raises(ValueError, match="at most"):
+        SetMixLevels(original_gain_db=1000.0)
+    with pytest.raises(TypeError):
+        SetMixLevels()
+    with pytest.raises(ValueError, match="effects_gain_db"):
+        doc.set_mix_levels(original_gain_db=-3.0, effects_gain_db=float("inf"))
+    with pytest.raises(TypeError, match="volume"):
+        doc.set_mix_levels(volume=1.0)
+    assert doc.project.mix.to_json() == {"original_gain_db": 0.0, "effects_gain_db": 0.0}
+    assert not doc.dirty
+
+
+def test_set_mix_levels_merges_a_drag_of_one_fader_only() -> None:
+    doc = Document(Project())
+    first = apply(doc, SetMixLevels(effects_gain_db=-1.0, merge=True))
+    second = apply(doc, SetMixLevels(effects_gain_db=-2.5, merge=True))
+    assert first.merge_with(second) and first.name == "Set Effects Level to -2.5 dB"
+    first.undo(doc)
+    assert doc.project.mix.effects_gain_db == 0.0  # back to before the drag
+    other = SetMixLevels(original_gain_db=-1.0, merge=True)
+    assert not first.merge_with(other)
+    assert not first.merge_with(SetMixLevels(effects_gain_db=-3.0))  # a one-shot change
+    assert not first.merge_with(SetParams(k=0.2, merge=True))
+
+
+def test_set_markers_sorts_and_emits() -> None:
+    doc = Document(Project())
+    events: list[tuple[str, object]] = []
+    doc.add_listener(lambda e, p: events.append((e, p)))
+    doc.set_markers([Marker(2.0), Marker(1.0, "a")])
+    assert doc.project.markers == [Marker(1.0, "a"), Marker(2.0)]
+    assert ("markers", [Marker(1.0, "a"), Marker(2.0)]) in events and doc.dirty

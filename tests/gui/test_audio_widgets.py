@@ -231,23 +231,24 @@ def test_keyboard_steps_commit_once_after_a_pause(qtbot):
     assert model.undo_stack.count() == 1
 
 
-def test_master_fader_sets_the_mix_effects_level(qtbot):
-    from sfxstudio.core import commands
+def test_master_fader_sets_the_mix_effects_level_as_one_undo_step(qtbot):
     from sfxstudio.gui.mixer import MixerPanel
 
     model = fire_model()
     panel = MixerPanel(model)
     qtbot.addWidget(panel)
-    with qtbot.waitSignal(panel.mixLevelsChanged) as levels:
+    with qtbot.waitSignal(model.mixChanged):
         drag(panel.effects, -9.5)
-    assert levels.args == [0.0, -9.5]
     assert model.document.project.mix.effects_gain_db == -9.5
-    if hasattr(commands, "SetMixLevels"):
-        assert model.undo_stack.count() == 1
-        model.undo_stack.undo()
-        assert model.document.project.mix.effects_gain_db == 0.0
-    else:
-        assert model.document.dirty
+    assert model.undo_stack.count() == 1
+    assert model.undo_stack.undoText() == "Set Effects Level to -9.5 dB"
+    drag(panel.original, -3.0)
+    assert model.undo_stack.count() == 2  # another fader, another gesture: its own step
+    model.undo_stack.undo()
+    model.undo_stack.undo()
+    assert model.document.project.mix.to_json() == {"original_gain_db": 0.0, "effects_gain_db": 0.0}
+    assert (panel.original.db(), panel.effects.db()) == (0.0, 0.0)  # the faders follow the undo
+    assert panel.effects.value_label.text() == "0.0 dB"
 
 
 def test_mixer_lists_only_classes_in_use(qtbot):
