@@ -13,6 +13,7 @@ public API the window's actions call.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -129,8 +130,15 @@ class EffectLanes(QWidget):
         return float(self.playhead.value())
 
     def playhead_frame(self) -> float:
-        """The playhead on the editing grid: where a split cuts and a paste lands."""
-        return snap(self.playhead_time(), self.frame())
+        """The playhead on the editing grid: where a split cuts and a paste lands.
+
+        The start of the frame the playhead is in, the frame the timecode shows (it counts
+        whole frames), so S cuts where the display says whatever put the playhead mid-frame
+        (a click in the probability timeline, a pause during playback)."""
+        f = self.frame()
+        if f <= 0:
+            return max(0.0, self.playhead_time())
+        return max(0.0, math.floor(self.playhead_time() / f + 1e-6) * f)
 
     def set_library_provider(self, provider: Callable[[], Any] | None) -> None:
         """Where blocks' sound files are found (a callable answering a media.library

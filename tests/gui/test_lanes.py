@@ -194,7 +194,7 @@ def test_split_at_playhead_never_leaves_a_sliver(qtbot) -> None:  # type: ignore
     qtbot.addWidget(widget)
     refused: list[str] = []
     model.editRefused.connect(refused.append)
-    widget.set_playhead(35.35)
+    widget.set_playhead(35.36)
     before = key(doc.segments)
     widget.select(edge.id)
     widget.split_at_playhead()

@@ -98,6 +98,21 @@ def test_split_after_a_click_cuts_at_the_frame_the_timecode_shows(qtbot) -> None
     assert lanes.playhead_time() == pytest.approx(shown, abs=1e-9)  # the line is drawn there too
 
 
+def test_split_with_the_playhead_mid_frame_from_elsewhere_cuts_at_the_shown_frame(qtbot) -> None:
+    """The playhead can come mid-frame from outside the lanes (a click in the probability
+    timeline, a pause during playback): S still cuts at the frame the timecode shows."""
+    seg = Segment("fire", 2.0, 6.0, origin="manual")
+    lanes = manual(qtbot, seg)
+    t = 3.0 + 10 * FRAME + 0.75 * FRAME
+    lanes.set_playhead(t)
+    shown = parse_timecode(format_timecode(t, 1 / FRAME), 1 / FRAME)
+    assert shown < t - FRAME / 2  # nearest-frame rounding would cut one frame late
+    lanes.select(seg.id)
+    lanes.split_at_playhead()
+    left = lanes.model.document.find(seg.id)
+    assert left is not None and left.end == pytest.approx(shown, abs=1e-9)
+
+
 def test_trim_dropped_3px_from_the_playhead_snaps_to_it(qtbot) -> None:
     seg = Segment("fire", 2.0, 4.0, origin="manual")
     lanes = manual(qtbot, seg)
@@ -302,7 +317,7 @@ def test_a_paste_at_the_end_is_refused_with_the_reason(qtbot) -> None:
     model.editRefused.connect(refused.append)
     lanes.select(seg.id)
     lanes.copy_selection()
-    lanes.set_playhead(29.99)  # on the grid: 30.0, the end
+    lanes.set_playhead(30.0)  # the end
     before = model.undo_stack.count()
     assert not lanes.paste_at_playhead()
     assert model.undo_stack.count() == before and refused and "end" in refused[-1]
