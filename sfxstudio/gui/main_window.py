@@ -251,8 +251,7 @@ class MainWindow(QMainWindow):
         attach_edit_widgets(self)
         self.edit_widgets_ready = True
         timeline.set_hide_quiet(self.act.hide_quiet.isChecked())
-        if not self._restore_splitter(self.bottom_split, "window/bottom_splitter"):
-            self.bottom_split.setSizes([250, self.waveform.height(), 230])
+        self._restore_bottom_splitter()
         self.transport.show_position(self.video.position())
         if self.project.analysis is not None:
             self.timeline.fit()
@@ -318,9 +317,19 @@ class MainWindow(QMainWindow):
         # The side panel's (Classes) width is remembered on its own (issue 15, problem 5).
         if not self._restore_splitter(self.top_split, "window/top_splitter"):
             self.top_split.setSizes([1080, 360])
-        if not self._restore_splitter(self.bottom_split, "window/bottom_splitter"):
-            self.bottom_split.setSizes([250, 230])
+        self._restore_bottom_splitter()
         self._restore_side_tab()
+
+    def _restore_bottom_splitter(self) -> None:
+        """Timeline / waveform strip / lanes: the remembered sizes when they fit the widgets
+        there now (a layout saved before the strip existed, or one that collapsed a pane,
+        would hide the lanes), else the defaults."""
+        restored = self._restore_splitter(self.bottom_split, "window/bottom_splitter")
+        sizes = self.bottom_split.sizes()
+        if restored and len(sizes) == self.bottom_split.count() and min(sizes) > 0:
+            return
+        defaults = [250, 230] if self.waveform is None else [250, self.waveform.sizeHint().height(), 230]
+        self.bottom_split.setSizes(defaults[: self.bottom_split.count()])
 
     def _restore_side_tab(self) -> None:
         """The side panel's open tab (again once the deferred edit widgets add theirs)."""

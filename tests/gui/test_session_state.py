@@ -132,3 +132,26 @@ def test_panel_widths_are_remembered_across_runs(make_window: Any) -> None:
     assert w2.top_split.sizes() == pytest.approx(wanted_top, abs=4)
     assert w2.bottom_split.sizes() == pytest.approx(wanted_bottom, abs=4)
     assert w2.side_tabs.currentIndex() == 1
+
+
+@pytest.mark.parametrize("saved", ["none", "two panes", "collapsed lanes"])
+def test_the_lanes_are_visible_at_the_default_size(make_window: Any, gui_settings: Any, saved: str) -> None:
+    """At 1440x900 the effect lanes get real height: with no saved layout (the timeline, the
+    waveform strip and the lanes once got [263, 56, 0]), with a layout saved before the strip
+    existed, and with one that had the lanes dragged shut."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel, QSplitter
+
+    if saved != "none":
+        old = QSplitter(Qt.Orientation.Vertical)
+        for _ in range(2 if saved == "two panes" else 3):
+            old.addWidget(QLabel("x"))
+        old.resize(300, 480)
+        old.setSizes([480, 0] if saved == "two panes" else [400, 56, 0])
+        gui_settings.set("window/bottom_splitter", old.saveState())
+    w = make_window()
+    w.resize(1440, 900)
+    w.show()
+    sizes = w.bottom_split.sizes()
+    assert len(sizes) == 3 and sizes[2] >= 100, sizes
+    assert w.lanes.height() >= 100
