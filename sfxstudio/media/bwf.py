@@ -16,6 +16,7 @@ import datetime as _dt
 import math
 import re
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -116,19 +117,32 @@ def _to_pcm(x: np.ndarray, bits: int) -> bytes:
 
 def write_bwf(path: str | Path, data: np.ndarray, rate: int, info: BextInfo, bits: int = 24) -> Path:
     """Write (n, ch) float audio as a Broadcast WAV (PCM 16/24/32) atomically."""
-    if bits not in (16, 24, 32):
-        raise ValueError(f"bits must be 16, 24 or 32, not {bits}")
     path = Path(path)
     x = np.asarray(data)
     if x.ndim == 1:
         x = x[:, None]
     if x.ndim != 2:
         raise ExportError(path, f"cannot write WAV (audio must be (frames, channels), not shape {x.shape})")
-    frames, channels = x.shape
-    data_size = frames * channels * bits // 8
-    bext = bext_chunk(info, rate, bits, channels)
-    fmt = _fmt_chunk(rate, bits, channels)
-    header_rest = fmt + bext
+    return write_bwf_regions(path, x.shape[0], x.shape[1], [(0, x)], rate, info, bits)
+
+
+def write_bwf_regions(path: str | Path, frames: int, channels: int, regions: Iterable[tuple[int, np.ndarray]],
+                      rate: int, info: BextInfo, bits: int = 24) -> Path:
+    """A Broadcast WAV of `frames` frames, silent except for `regions`: (first frame, (m, channels)
+    float audio), in increasing order, not overlapping, inside [0, frames). Written atomically.
+
+    Why: a stem holds only its own class's effects, mostly silence. The silence between regions
+    is never converted or written: the file is extended over it, which a file system with
+    sparse files keeps as a hole (no disk writes, nothing to flush) and every other one fills
+    with zero bytes; either way it reads back as zeros, which is PCM silence. The bytes are
+    those of the dense file.
+    """
+    if bits not in (16, 24, 32):
+        raise ValueError(f"bits must be 16, 24 or 32, not {bits}")
+    path = Path(path)
+    block_align = channels * bits // 8
+    data_size = frames * block_align
+    header_rest = _fmt_chunk(rate, bits, channels) + bext_chunk(info, rate, bits, channels)
     riff_size = 4 + len(header_rest) + 8 + data_size + (data_size % 2)
     rf64 = riff_size + 36 > _RIFF_LIMIT  # 36: the ds64 chunk
     with atomic_path(path, suffix=".wav") as tmp:
@@ -142,9 +156,21 @@ def write_bwf(path: str | Path, data: np.ndarray, rate: int, info: BextInfo, bit
                     fh.write(b"RIFF" + struct.pack("<I", riff_size) + b"WAVE")
                 fh.write(header_rest)
                 fh.write(b"data" + struct.pack("<I", 0xFFFFFFFF if rf64 else data_size))
-                _write_samples(fh, x, bits)
+                data_start = fh.tell()
+                end = 0
+                for first, audio in regions:
+                    x = audio[:, None] if audio.ndim == 1 else audio
+                    if first < end or first + x.shape[0] > frames or x.shape[1:] != (channels,):
+                        raise ValueError(f"region at frame {first} of shape {x.shape} does not fit "
+                                         f"a {frames} x {channels} file after frame {end}")
+                    if first > end:
+                        fh.seek(data_start + first * block_align)
+                    _write_samples(fh, x, bits)
+                    end = first + x.shape[0]
+                fh.seek(data_start + data_size)
                 if data_size % 2:
                     fh.write(b"\0")
+                fh.truncate()  # extends the file over trailing silence
         except OSError as exc:
             raise ExportError(path, f"cannot write WAV ({exc.strerror or exc})") from exc
     return path

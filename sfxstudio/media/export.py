@@ -13,12 +13,13 @@ encoded AAC; its length is the video's, so the file's duration is the video's.
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -28,11 +29,18 @@ import numpy as np
 from sfxstudio.core.atomic import atomic_path
 from sfxstudio.core.errors import BadInputError, Cancelled, ExportError
 from sfxstudio.media.audio_io import write_wav
-from sfxstudio.media.bwf import BextInfo
+from sfxstudio.media.bwf import BextInfo, write_bwf_regions
 from sfxstudio.media.render import SAMPLE_RATE, apply_peak_guard, db_to_gain, peak_dbfs
 
 PEAK_DBFS = -1.0
 AAC_BITRATE = "192k"
+# The AAC encoder's settings, each for a measured reason (bench/bench_delivery.py, 10 minutes):
+# - cutoff at the Nyquist frequency: at 192k the encoder's own low-pass sits at 18 kHz, and the
+#   energy it drops above that is energy BS.1770's K-weighting counts (white-noise effects read
+#   1.2 LU quieter after encoding); keeping the band keeps the loudness the mix was set to;
+# - the fast coder: the default two-loop search costs about twice the CPU time (18 s against
+#   9 s for 10 minutes of noise at 192k) for a difference a 192k stereo track does not show.
+AAC_ARGS = ("-aac_coder", "fast", "-cutoff", str(SAMPLE_RATE // 2))
 # Video codecs the MP4 muxer carries and editors/players read; anything else is re-encoded.
 MP4_COPYABLE = frozenset({"h264", "hevc", "av1", "mpeg4", "vp9"})
 _CHUNK_FRAMES = 1 << 18  # audio frames per pipe write (~5 s): progress/cancel granularity
@@ -46,6 +54,9 @@ class Mp4Result:
     path: Path
     video_copied: bool
     note: str = ""
+    # Integrated loudness of the audio as encoded, read by ffmpeg's ebur128 on the encoder's own
+    # output while encoding (export_mp4(measure=True)); None when not asked or not possible.
+    encoded_lufs: float | None = None
 
 
 # ------------------------------------------------------------------------------- WAV
@@ -142,15 +153,68 @@ def export_stems(stems: Mapping[str, np.ndarray], folder: str | Path, duration: 
     (that would change their balance); a peak above 0 dBFS is clipped in the file, so callers
     should warn about stems whose peak is > 0.
     """
+    frames = round(duration * rate)
+    return export_sparse_stems({name: [(0, _stereo_frames(audio, frames))] for name, audio in stems.items()},
+                               folder, duration, rate, gain_db, bext)
+
+
+StemBlocks = Sequence[tuple[int, np.ndarray]]  # (first frame, rendered (m, 2) float32 audio)
+
+
+def export_sparse_stems(stems: Mapping[str, StemBlocks], folder: str | Path, duration: float,
+                        rate: int = SAMPLE_RATE, gain_db: float = 0.0,
+                        bext: BextInfo | None = None) -> dict[str, float]:
+    """export_stems from each class's rendered effect blocks (media.render.render_mix(keep=...)):
+    the same files, byte for byte, as export_stems(render_stems(...)), but only the stretches
+    where the class sounds are summed, converted and written (media.bwf.write_bwf_regions); a
+    10-minute stem with a minute of effects costs a minute. Blocks overlapping in time are
+    summed in the order given (the order render_stems adds them). A class with no blocks gets
+    a silent stem."""
     folder = output_folder(folder, "stems")
+    frames = round(duration * rate)
     peaks: dict[str, float] = {}
     names = stem_file_names(list(stems))
     template = bext or BextInfo()
-    for name, audio in stems.items():
+    for name, blocks in stems.items():
         info = replace(template, description=f"SFX Studio stem: {name}"[:256])
-        export_wav(audio, folder / names[name], duration, rate, bext=info, gain_db=gain_db)
-        peaks[name] = peak_dbfs(audio) + gain_db
+        peak = [-math.inf]
+        write_bwf_regions(folder / names[name], frames, 2, _stem_regions(blocks, frames, gain_db, peak),
+                          rate, info)
+        peaks[name] = peak[0] + gain_db
     return peaks
+
+
+def _stem_regions(blocks: StemBlocks, frames: int, gain_db: float, peak: list[float]
+                  ) -> Iterator[tuple[int, np.ndarray]]:
+    """The stretches of [0, frames) that `blocks` cover, each the sum of its blocks (in their
+    given order), overflow replaced as render_stems does, then `gain_db` applied; peak[0] is
+    raised to each stretch's peak before the gain."""
+    spans = sorted((max(0, s0), min(frames, s0 + b.shape[0]), i) for i, (s0, b) in enumerate(blocks))
+    groups: list[tuple[int, int, list[int]]] = []
+    for lo, hi, i in spans:
+        if hi <= lo:
+            continue
+        if groups and lo < groups[-1][1]:
+            first, end, members = groups[-1]
+            groups[-1] = (first, max(end, hi), [*members, i])
+        else:
+            groups.append((lo, hi, [i]))
+    gain = np.float32(db_to_gain(gain_db))
+    big = float(np.finfo(np.float32).max)
+    for first, end, members in groups:
+        region = np.zeros((end - first, 2), dtype=np.float32)
+        for i in sorted(members):
+            s0, block = blocks[i]
+            a, z = max(s0, first), min(s0 + block.shape[0], end)
+            view = region[a - first : z - first]
+            with np.errstate(over="ignore"):  # an overflow becomes inf, cleared below
+                np.add(view, block[a - s0 : z - s0], out=view)
+        if not (np.isfinite(region.min()) and np.isfinite(region.max())):
+            np.nan_to_num(region, copy=False, nan=0.0, posinf=big, neginf=-big)
+        peak[0] = max(peak[0], peak_dbfs(region))
+        if gain_db:
+            np.multiply(region, gain, out=region)
+        yield first, region
 
 
 # ------------------------------------------------------------------------------ ffmpeg
@@ -254,6 +318,7 @@ def export_mp4(
     cancel: CancelFn | None = None,
     original: np.ndarray | bool | None = True,
     master_gain_db: float = 0.0,
+    measure: bool = False,
 ) -> Mp4Result:
     """The video with one audio track: original * original gain + effects * effects gain.
 
@@ -264,6 +329,9 @@ def export_mp4(
     still follows. progress(fraction) is called as audio is encoded; cancel (a callable or an
     Event) stops ffmpeg and raises Cancelled. The video stream is copied unless MP4 cannot
     carry its codec; then it is re-encoded with libx264 and the result's note says so.
+    measure: also read the encoded audio's integrated loudness with ffmpeg's ebur128 meter, in
+    the same ffmpeg run (a loopback decoder, ffmpeg 7.1+; on an older ffmpeg encoded_lufs stays
+    None and the caller measures the file).
     """
     video_path = Path(video_path)
     out_path = Path(out_path)
@@ -297,17 +365,59 @@ def export_mp4(
         note = (f"MP4 cannot hold {timing.codec} video, so the picture was re-encoded with "
                 "H.264 (libx264, CRF 18)")
 
-    with atomic_path(out_path, suffix=".mp4") as tmp:
+    with atomic_path(out_path, suffix=".mp4") as tmp, tempfile.TemporaryDirectory() as work:
         cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
                "-i", str(video_path),
                "-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", "2", "-i", "pipe:0",
                "-map", "0:v:0", "-map", "1:a:0", *video_args,
-               "-c:a", "aac", "-b:a", AAC_BITRATE,
+               "-c:a", "aac", "-b:a", AAC_BITRATE, *AAC_ARGS,
                "-movflags", "+faststart", "-f", "mp4", str(tmp)]
+        meter = Path(work) / "r128.txt" if measure and _loopback_decoders(ffmpeg) else None
+        if meter is not None:
+            # Output 0's stream 1 (the AAC track) decoded again and metered: the reading is of
+            # what the file holds, at the cost of a decode on ffmpeg's other threads.
+            cmd += ["-dec", "0:1", "-filter_complex",
+                    f"[dec:0]ebur128=metadata=1,ametadata=mode=print:key=lavfi.r128.I"
+                    f":file={_filter_value(meter.as_posix())}[r128]",
+                    "-map", "[r128]", "-f", "null", "-"]
         _run_ffmpeg(cmd, mix, tmp, out_path, progress, cancel)
+        encoded = _last_r128(meter) if meter is not None else None
     if progress is not None:
         progress(1.0)
-    return Mp4Result(out_path, copy, note)
+    return Mp4Result(out_path, copy, note, encoded)
+
+
+def _filter_value(text: str) -> str:
+    """`text` escaped as a filter option value inside a filtergraph (both escaping levels)."""
+    for ch in "\\':":
+        text = text.replace(ch, "\\" + ch)
+    for ch in "\\'[],;":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def _last_r128(meter: Path) -> float | None:
+    """The last integrated loudness ametadata printed (the whole stream's), None without one."""
+    try:
+        text = meter.read_text(encoding="ascii", errors="replace")
+        found = re.findall(r"lavfi\.r128\.I=(-?[\d.]+|-?inf)", text)
+    except OSError:
+        return None
+    return float(found[-1]) if found else None
+
+
+@functools.lru_cache(maxsize=4)
+def _loopback_decoders(ffmpeg: str) -> bool:
+    """Whether this ffmpeg decodes its own encoder's output (-dec, ffmpeg 7.1+): a 0.1 s try."""
+    try:
+        r = subprocess.run([ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-f", "lavfi",
+                            "-i", "anullsrc=r=48000:cl=stereo:d=0.1", "-c:a", "aac", "-f", "null", "-",
+                            "-dec", "0:0", "-filter_complex", "[dec:0]anull[o]", "-map", "[o]",
+                            "-f", "null", "-"],
+                           capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return r.returncode == 0
 
 
 def _run_ffmpeg(cmd: list[str], audio: np.ndarray, tmp: Path, out_path: Path, progress: ProgressFn | None,

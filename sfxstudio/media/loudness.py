@@ -9,9 +9,10 @@ find the effects gain that brings the whole mix to the target in a few milliseco
 
 True peak: 4x oversampling with a windowed-sinc polyphase FIR (scipy.signal.resample_poly).
 Only the blocks that could hold the peak are oversampled: an oversampled value is a weighted
-sum of input samples, so it can exceed the block's sample peak by at most the filter's largest
-polyphase L1 norm; blocks are visited loudest first and the search stops once no remaining block
-can beat the peak found. The result is the same as oversampling everything.
+sum of nearby input samples, so it can exceed the sample peak of its block and the blocks
+beside it by at most the filter's largest polyphase L1 norm; blocks are visited loudest first
+and the search stops once no remaining block can beat the peak found. The result is the same
+as oversampling everything.
 """
 
 from __future__ import annotations
@@ -37,7 +38,11 @@ DEFAULT_TRUE_PEAK = -1.0
 # oversampling filter (ffmpeg's ebur128, a broadcaster's QC) still reads at most the ceiling.
 TRUE_PEAK_SAFETY_DB = 0.1
 _CHUNK_HOPS = 200  # sub-blocks per filtering chunk (20 s at any rate)
-_TP_BLOCK = 4096  # samples per true-peak search block
+# True-peak search blocks: small, so that on noise-like material only the few blocks near the
+# peak are oversampled (a 10-minute mix: tens of blocks, not all 112 500); the batch keeps the
+# cost of a full search (a loud sine) near that of oversampling everything in one go.
+_TP_BLOCK = 256  # samples per true-peak search block
+_TP_BATCH = 256  # blocks oversampled per call
 _TP_PAD = 16  # input samples of context each side (> the filter's half length in input samples)
 
 
@@ -213,38 +218,51 @@ def true_peak(audio: np.ndarray, rate: int = MIX_RATE, oversample: int = OVERSAM
     from scipy.signal import resample_poly
 
     x = _as_2d(np.asarray(audio, dtype=np.float32))
-    n, ch = x.shape
+    n = x.shape[0]
     if n == 0:
         return -math.inf
     h, bound = _oversampling_filter(oversample)
-    blocks = math.ceil(n / _TP_BLOCK)
-    padded = np.zeros((blocks * _TP_BLOCK, ch), dtype=np.float32)
-    padded[:n] = x
-    view = padded.reshape(blocks, _TP_BLOCK, ch)
-    block_peak = np.maximum(view.max(axis=(1, 2)), -view.min(axis=(1, 2)))
-    if not np.isfinite(block_peak).all():
+    peak = _block_peaks(x)
+    if not np.isfinite(peak).all():
         return math.inf
-    if float(block_peak.max()) == 0.0:
+    if float(peak.max()) == 0.0:
         return -math.inf
-    order = np.argsort(-block_peak, kind="stable")
-    best = 0.0
-    ext = np.concatenate([np.zeros((_TP_PAD, ch), np.float32), padded, np.zeros((_TP_PAD, ch), np.float32)])
+    # An oversampled value near a block's edge also weighs the neighbour's first samples (the
+    # filter reaches ~6 input samples): bound each block by its neighbours' peaks too.
+    key = peak.copy()
+    key[1:] = np.maximum(key[1:], peak[:-1])
+    key[:-1] = np.maximum(key[:-1], peak[1:])
+    order = np.argsort(-key, kind="stable")
+    best = float(peak.max())  # the samples themselves are on the oversampled signal
     seg = _TP_BLOCK + 2 * _TP_PAD
-    for start in range(0, blocks, 32):
-        batch = order[start : start + 32]
-        if best >= float(block_peak[batch[0]]) * bound:
+    offsets = np.arange(seg) - _TP_PAD
+    for start in range(0, order.size, _TP_BATCH):
+        batch = order[start : start + _TP_BATCH]
+        if best >= float(key[batch[0]]) * bound:
             break  # no block left can hold a higher inter-sample peak
-        # (batch, seg, ch) windows with context, oversampled along time in one call.
-        idx = batch[:, None] * _TP_BLOCK + np.arange(seg)[None, :]
-        windows = ext[idx].astype(np.float64)
+        # (batch, seg, ch) windows with context (zeros beyond the signal), oversampled along
+        # time in one call; only these windows are copied, never the whole signal.
+        idx = batch[:, None] * _TP_BLOCK + offsets[None, :]
+        inside = (idx >= 0) & (idx < n)
+        windows = np.where(inside[:, :, None], x[np.clip(idx, 0, n - 1)], np.float32(0)).astype(np.float64)
         up = resample_poly(windows, oversample, 1, axis=1, window=h)
         core = np.abs(up[:, _TP_PAD * oversample : (_TP_PAD + _TP_BLOCK) * oversample])
-        if (batch == blocks - 1).any():
-            # The last block's padding beyond the signal holds only the filter's ringing.
-            last = int(np.flatnonzero(batch == blocks - 1)[0])
-            core[last, (n - (blocks - 1) * _TP_BLOCK) * oversample :] = 0.0
-        best = max(best, float(core.max()), float(block_peak[batch].max()))
+        # Beyond the signal's end the padding holds only the filter's ringing.
+        core[~inside[:, _TP_PAD : _TP_PAD + _TP_BLOCK].repeat(oversample, axis=1)] = 0.0
+        best = max(best, float(core.max()))
     return 20.0 * math.log10(best) if best > 0 else -math.inf
+
+
+def _block_peaks(x: np.ndarray) -> np.ndarray:
+    """Sample peak |x| of each _TP_BLOCK frames (the last block may be short), all channels."""
+    n = x.shape[0]
+    full = n // _TP_BLOCK
+    view = x[: full * _TP_BLOCK].reshape(full, _TP_BLOCK * x.shape[1])
+    peaks = np.maximum(view.max(axis=1), -view.min(axis=1)) if full else np.zeros(0, np.float32)
+    if n > full * _TP_BLOCK:
+        tail = x[full * _TP_BLOCK :]
+        peaks = np.append(peaks, max(float(tail.max()), -float(tail.min()))).astype(np.float32)
+    return peaks
 
 
 def measure(audio: np.ndarray, rate: int = MIX_RATE) -> Loudness:
@@ -289,10 +307,19 @@ def effects_gain_for_mix(original: np.ndarray, effects: np.ndarray, target: floa
     """The gain (dB) on `effects` that brings original + effects to `target` LUFS, or None when no
     gain in [lo_db, hi_db] reaches it (the original alone is louder, or the effects are silent).
     Bisection on exact mix loudness from one filtering pass of each signal."""
-    pa, pb, pab = pair_powers(original, effects, rate)
+    return solve_effects_gain(pair_powers(original, effects, rate), target, rate, lo_db=lo_db, hi_db=hi_db)
+
+
+def solve_effects_gain(powers: tuple[np.ndarray, np.ndarray, np.ndarray], target: float,
+                       rate: int = MIX_RATE, offset_db: float = 0.0, lo_db: float = -60.0,
+                       hi_db: float = 40.0) -> float | None:
+    """effects_gain_for_mix from `pair_powers(original, effects)` already computed, for the mix
+    original + effects at `offset_db` + the gain returned (so the caller that needs the powers
+    again, to know the final mix's loudness, filters each signal only once)."""
+    pa, pb, pab = powers
 
     def loud(db: float) -> float:
-        return mix_loudness(pa, pb, pab, 10.0 ** (db / 20.0), rate)
+        return mix_loudness(pa, pb, pab, 10.0 ** ((offset_db + db) / 20.0), rate)
 
     low, high = loud(lo_db), loud(hi_db)
     if not (math.isfinite(high) and low <= target <= high):

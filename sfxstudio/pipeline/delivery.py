@@ -17,10 +17,14 @@ from __future__ import annotations
 import contextlib
 import math
 import shutil
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -56,6 +60,7 @@ class DeliveryResult:
     mix: Any = None  # Loudness of the MP4's mix (None without an MP4)
     effects_gain_db: float = 0.0  # normalisation gain on the effects track
     mix_effects_gain_db: float | None = None  # the MP4's effects gain (after normalisation)
+    mix_encoded_lufs: float | None = None  # the MP4's audio as encoded, read by ffmpeg's ebur128
     warnings: list[str] = field(default_factory=list)
     report: Path | None = None
     clips: dict[int, Any] = field(default_factory=dict)  # segment id -> media.clips.ClipFile
@@ -63,6 +68,7 @@ class DeliveryResult:
     fps: float = 30.0
     start_timecode: str | None = None  # the video's timecode tag
     start_seconds: float = 0.0  # that timecode in seconds since midnight
+    timings: dict[str, float] = field(default_factory=dict)  # part -> wall seconds (parts overlap)
 
     def summary_lines(self) -> list[str]:
         lines = []
@@ -70,7 +76,9 @@ class DeliveryResult:
             lines.append(f"effects track loudness: {self.effects.describe()}"
                          + (f" (gain {self.effects_gain_db:+.1f} dB)" if self.effects_gain_db else ""))
         if self.mix is not None:
-            lines.append(f"full mix loudness: {self.mix.describe()}")
+            encoded = (f" (as encoded: {self.mix_encoded_lufs:.1f} LUFS)"
+                       if self.mix_encoded_lufs is not None and math.isfinite(self.mix_encoded_lufs) else "")
+            lines.append(f"full mix loudness: {self.mix.describe()}{encoded}")
         return lines
 
 
@@ -134,163 +142,335 @@ def _step(progress: ProgressFn | None, cancel: CancelFn | None, fraction: float,
         progress(fraction, message)
 
 
+@contextlib.contextmanager
+def _timed(timings: dict[str, float], part: str) -> Iterator[None]:
+    """Add the wall time of the block to timings[part] (the benchmark's per-part figures)."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[part] = round(timings.get(part, 0.0) + time.perf_counter() - start, 3)
+
+
+def _render(placements: list[Any], duration: float, keep: bool) -> tuple[np.ndarray, dict[str, list[Any]]]:
+    """The effects track (media.render.render_mix) and, when `keep`, each class's rendered blocks
+    [(first sample, block)] in render order, sorted by class: the stems are written from those
+    (media.export.export_sparse_stems) instead of rendering every effect again into a
+    full-length buffer per class."""
+    from sfxstudio.media.render import SAMPLE_RATE, apply_peak_guard, render_mix, render_placement
+
+    if not keep:
+        return render_mix(placements, duration), {}
+    if not (math.isfinite(duration) and duration >= 0):
+        raise ValueError(f"duration must be a finite number of seconds, not {duration!r}")
+    n = round(duration * SAMPLE_RATE)
+    out = np.zeros((n, 2), dtype=np.float32)
+    stems: dict[str, list[Any]] = {}
+    cache: dict[Any, Any] = {}
+    for p in placements:
+        blocks = stems.setdefault(p.class_name or "effects", [])
+        rendered = render_placement(p, SAMPLE_RATE, n, cache)
+        if rendered is None:
+            continue
+        blocks.append(rendered)
+        s0, block = rendered
+        view = out[s0 : s0 + block.shape[0]]
+        with np.errstate(over="ignore"):  # an overflow becomes inf, which the peak guard clears
+            np.add(view, block, out=view)
+    apply_peak_guard(out)
+    return out, dict(sorted(stems.items()))
+
+
+@dataclass(frozen=True)
+class _EffectsLoudness:
+    """What the MP4 worker needs from the main thread's loudness step."""
+
+    powers: np.ndarray  # K-weighted 100 ms sub-block powers of the effects track as rendered
+    gain_db: float  # the normalisation gain (0 without a target)
+
+
 def _deliver(project: Project, request: DeliveryRequest, library: Any, progress: ProgressFn | None,
              cancel: CancelFn | None) -> DeliveryResult:
+    """Render once, then write. The MP4 (decode the original audio, solve the mix, AAC encode in
+    ffmpeg) and the timelines (pure Python, the AAF adapter) run on worker threads while this
+    thread writes the clips, the WAV and the stems: ffmpeg, numpy and file writes release the
+    GIL, so on two cores the export takes about as long as its longest strand, not their sum.
+    Any failure or Cancel stops the workers (ffmpeg is killed, its temporary file removed)
+    before the error is raised; outputs are listed in the order they always were."""
     from sfxstudio.media import export, loudness
     from sfxstudio.media.bwf import BextInfo
-    from sfxstudio.media.render import missing_sounds, render_mix, render_stems
+    from sfxstudio.media.render import missing_sounds
     from sfxstudio.pipeline import load_library
 
     result = DeliveryResult()
+    timings = result.timings
     _step(progress, cancel, 0.0, "Rendering the effects")
-    library = library if library is not None else load_library(project)
-    duration, fps, tc_tag, tc_start = _video_facts(
-        project, project.analysis.duration if project.analysis else None)
-    result.fps, result.start_timecode, result.start_seconds = fps, tc_tag, tc_start
-    placements = result.placements = _placements(project, library)
-    effects = render_mix(placements, duration)
+    with _timed(timings, "render"):
+        library = library if library is not None else load_library(project)
+        duration, fps, tc_tag, tc_start = _video_facts(
+            project, project.analysis.duration if project.analysis else None)
+        result.fps, result.start_timecode, result.start_seconds = fps, tc_tag, tc_start
+        placements = result.placements = _placements(project, library)
+        effects, stem_blocks = _render(placements, duration, keep=request.stems is not None)
     for cls in missing_sounds(project.segments, library):
         result.warnings.append(f"no sound for class {cls!r}: its effects are silent")
     for cls in _unknown_classes(project):
         result.warnings.append(f"effects of class {cls!r}, which this project's model does not know")
 
-    _step(progress, cancel, 0.15, "Measuring loudness")
-    measured = loudness.measure(effects)
-    norm = None
-    gain = 0.0
-    if request.loudness_target is not None:
-        norm = loudness.normalisation_gain(measured, request.loudness_target, request.true_peak)
-        gain = norm.gain_db
-        if norm.limited_by_peak:
-            warn(request.wav or request.stems, "effects track: " + norm.note(request.loudness_target))
-        result.effects = norm.after
-    else:
-        result.effects = measured
-    result.effects_gain_db = gain
-    rate = export.SAMPLE_RATE
-    name = Path(project.video).stem if project.video else "effects"
-    base_bext = BextInfo(originator_reference=name[:32], time_reference=round(tc_start * rate),
-                         loudness_lufs=result.effects.integrated, true_peak_dbtp=result.effects.true_peak)
+    abort = threading.Event()
 
-    if request.wav:
-        _step(progress, cancel, 0.25, f"Writing {request.wav.name}")
-        from dataclasses import replace
+    def stopped() -> bool:
+        return abort.is_set() or (cancel is not None and bool(cancel()))
 
-        export.export_wav(effects, request.wav, duration, rate, gain_db=gain,
-                          bext=replace(base_bext, description=f"SFX Studio effects track: {name}"[:256]))
-        result.outputs.append(("Effects track (Broadcast WAV)", request.wav, ""))
+    effects_loudness: Future[_EffectsLoudness] = Future()
+    mp4_done = [0.0]  # the MP4 worker's encoding progress, reported by this thread
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sfx-delivery")
+    mp4_job = (pool.submit(_deliver_mp4, project, request, effects, result, effects_loudness, stopped,
+                           mp4_done) if request.mp4 else None)
+    timelines_job: Future[list[tuple[str, Path, str]]] | None = None
 
-    if request.stems:
-        _step(progress, cancel, 0.35, "Writing stems")
-        peaks = export.export_stems(render_stems(placements, duration), request.stems, duration, rate,
-                                    gain_db=gain, bext=BextInfo(originator_reference=name[:32],
-                                                                time_reference=round(tc_start * rate)))
-        for cls, peak in sorted(peaks.items()):
-            if peak > 0.0:
-                result.warnings.append(f"stem {cls!r} clips: peak {peak:+.1f} dBFS")
-        result.outputs.append(("Stems (one Broadcast WAV per class)", request.stems, ""))
+    def step(fraction: float, message: str) -> None:
+        for job in (mp4_job, timelines_job):
+            if job is not None and job.done() and job.exception() is not None:
+                job.result()  # a worker failed: stop here with its error
+        _step(progress, cancel, fraction, message)
 
-    clips_dir = request.clips
-    for_timeline: Path | None = None
-    if clips_dir is None and request.timelines:
-        # Every timeline clip references its own media: render it beside the first timeline.
-        for_timeline = next(iter(request.timelines.values()))
-        clips_dir = for_timeline.with_name(for_timeline.stem + "_media")
-    if clips_dir is not None:
-        _step(progress, cancel, 0.45, "Writing per-effect clips")
-        from sfxstudio.media.clips import export_clips
+    outputs: dict[str, list[tuple[str, Path, str]]] = {}
+    try:
+        step(0.15, "Measuring loudness")
+        with _timed(timings, "loudness"):
+            powers = loudness.sub_block_powers(effects)
+            measured = loudness.Loudness(loudness.gated_loudness(powers), loudness.true_peak(effects))
+        gain = 0.0
+        if request.loudness_target is not None:
+            norm = loudness.normalisation_gain(measured, request.loudness_target, request.true_peak)
+            gain = norm.gain_db
+            if norm.limited_by_peak:
+                warn(request.wav or request.stems, "effects track: " + norm.note(request.loudness_target))
+            result.effects = norm.after
+        else:
+            result.effects = measured
+        result.effects_gain_db = gain
+        effects_loudness.set_result(_EffectsLoudness(powers, gain))
+        rate = export.SAMPLE_RATE
+        name = Path(project.video).stem if project.video else "effects"
+        base_bext = BextInfo(originator_reference=name[:32], time_reference=round(tc_start * rate),
+                             loudness_lufs=result.effects.integrated, true_peak_dbtp=result.effects.true_peak)
 
-        made_folder = not clips_dir.exists()
-        try:
-            result.clips = export_clips(placements, clips_dir, fps, request.handles, gain_db=gain,
-                                        tc_start=tc_start, reference=name)
-        except ExportError as exc:
-            if made_folder:  # nothing of this export stays behind (earlier clips are atomic)
-                with contextlib.suppress(OSError):
-                    shutil.rmtree(clips_dir)
-            if for_timeline is None:
-                raise
-            # The editor asked for a timeline: say so first, then which media file failed.
-            raise ExportError(for_timeline, f"its media could not be written ({exc})") from exc
-        result.outputs.append((f"Per-effect clips ({len(result.clips)} Broadcast WAVs with handles)",
-                               clips_dir, ""))
+        # Clips first: every timeline references them, and the timelines then run beside the rest.
+        clips_dir = request.clips
+        for_timeline: Path | None = None
+        if clips_dir is None and request.timelines:
+            # Every timeline clip references its own media: render it beside the first timeline.
+            for_timeline = next(iter(request.timelines.values()))
+            clips_dir = for_timeline.with_name(for_timeline.stem + "_media")
+        if clips_dir is not None:
+            step(0.25, "Writing per-effect clips")
+            with _timed(timings, "clips"):
+                result.clips = _write_clips(placements, clips_dir, for_timeline, fps, request, gain, tc_start,
+                                            name)
+            outputs["clips"] = [(f"Per-effect clips ({len(result.clips)} Broadcast WAVs with handles)",
+                                 clips_dir, "")]
+        if request.timelines:
+            timelines_job = pool.submit(_write_timelines, project, request.timelines, result.clips, stopped,
+                                        timings)
 
-    if request.timelines:
-        from sfxstudio.media.timeline import TIMELINE_FORMATS, export_timeline
+        if request.wav:
+            step(0.4, f"Writing {request.wav.name}")
+            with _timed(timings, "wav"):
+                bext = replace(base_bext, description=f"SFX Studio effects track: {name}"[:256])
+                export.export_wav(effects, request.wav, duration, rate, gain_db=gain, bext=bext)
+            outputs["wav"] = [("Effects track (Broadcast WAV)", request.wav, "")]
 
-        for i, (fmt, path) in enumerate(request.timelines.items()):
-            _step(progress, cancel, 0.55 + 0.1 * i / len(request.timelines), f"Writing {path.name}")
-            written = export_timeline(project, path, fmt, result.clips)
-            extra = [p for p in written if p != path]
-            note = f"also {', '.join(p.name for p in extra)}" if extra else ""
-            result.outputs.append((f"Timeline: {TIMELINE_FORMATS[fmt].label}", path, note))
+        if request.stems:
+            step(0.5, "Writing stems")
+            with _timed(timings, "stems"):
+                peaks = export.export_sparse_stems(
+                    stem_blocks, request.stems, duration, rate, gain_db=gain,
+                    bext=BextInfo(originator_reference=name[:32], time_reference=round(tc_start * rate)))
+            stem_blocks.clear()
+            for cls, peak in sorted(peaks.items()):
+                if peak > 0.0:
+                    result.warnings.append(f"stem {cls!r} clips: peak {peak:+.1f} dBFS")
+            outputs["stems"] = [("Stems (one Broadcast WAV per class)", request.stems, "")]
 
-    if request.mp4:
-        _step(progress, cancel, 0.7, f"Writing {request.mp4.name}")
-        _deliver_mp4(project, request, effects, duration, result, progress, cancel)
+        if timelines_job is not None:
+            outputs["timelines"] = _wait(timelines_job, lambda: step(0.6, "Writing the timelines"))
+        if mp4_job is not None:
+            assert request.mp4 is not None
+            label = f"Writing {request.mp4.name}"
+            outputs["mp4"] = [_wait(mp4_job, lambda: step(0.7 + 0.3 * mp4_done[0], label))]
+    except BaseException:
+        abort.set()  # the workers stop at their next check; ffmpeg is killed
+        if not effects_loudness.done():
+            effects_loudness.set_exception(Cancelled("export stopped"))
+        raise
+    finally:
+        pool.shutdown(wait=True)
+    for part in ("wav", "stems", "clips", "timelines", "mp4"):
+        result.outputs.extend(outputs.get(part, []))
     return result
 
 
-def _deliver_mp4(project: Project, request: DeliveryRequest, effects: np.ndarray, duration: float,
-                 result: DeliveryResult, progress: ProgressFn | None, cancel: CancelFn | None) -> None:
+_T = TypeVar("_T")
+
+
+def _wait(job: Future[_T], tick: Callable[[], None]) -> _T:
+    """job's result, calling tick() (progress, Cancel) every 0.1 s until it is done."""
+    while True:
+        try:
+            return job.result(timeout=0.1)
+        except FutureTimeout:
+            tick()
+
+
+def _write_clips(placements: list[Any], clips_dir: Path, for_timeline: Path | None, fps: float,
+                 request: DeliveryRequest, gain: float, tc_start: float, name: str) -> dict[int, Any]:
+    from sfxstudio.media.clips import export_clips
+
+    made_folder = not clips_dir.exists()
+    try:
+        return export_clips(placements, clips_dir, fps, request.handles, gain_db=gain,
+                            tc_start=tc_start, reference=name)
+    except ExportError as exc:
+        if made_folder:  # nothing of this export stays behind (earlier clips are atomic)
+            with contextlib.suppress(OSError):
+                shutil.rmtree(clips_dir)
+        if for_timeline is None:
+            raise
+        # The editor asked for a timeline: say so first, then which media file failed.
+        raise ExportError(for_timeline, f"its media could not be written ({exc})") from exc
+
+
+def _write_timelines(project: Project, timelines: dict[str, Path], clips: dict[int, Any], stopped: CancelFn,
+                     timings: dict[str, float]) -> list[tuple[str, Path, str]]:
+    """Every requested timeline, in order (a worker thread: pure Python, mostly the AAF adapter)."""
+    from sfxstudio.media.timeline import TIMELINE_FORMATS, export_timeline
+
+    out = []
+    for fmt, path in timelines.items():
+        if stopped():
+            raise Cancelled("export cancelled")
+        with _timed(timings, f"timeline {fmt}"):
+            written = export_timeline(project, path, fmt, clips)
+        extra = [p for p in written if p != path]
+        note = f"also {', '.join(p.name for p in extra)}" if extra else ""
+        out.append((f"Timeline: {TIMELINE_FORMATS[fmt].label}", path, note))
+    return out
+
+
+# The AAC encoder may still move a mix's loudness (whatever it drops, K-weighting counted);
+# beyond this the MP4 is encoded once more with the difference corrected.
+ENCODED_TOLERANCE_LU = 0.3
+
+
+def _deliver_mp4(project: Project, request: DeliveryRequest, effects: np.ndarray, result: DeliveryResult,
+                 effects_loudness: Future[_EffectsLoudness], stopped: CancelFn,
+                 done: list[float]) -> tuple[str, Path, str]:
+    """The MP4 (a worker thread): original audio + effects solved to the loudness target under
+    the true-peak ceiling, AAC encoded, its loudness as encoded read back and, when off by more
+    than ENCODED_TOLERANCE_LU, corrected by one more encode."""
     from sfxstudio.media import export, loudness
     from sfxstudio.media.audio_io import decode_video_audio
     from sfxstudio.media.render import db_to_gain
 
-    assert request.mp4 is not None
-    if not project.video:
+    mp4, video = request.mp4, project.video
+    assert mp4 is not None
+    if not video:
         raise ValueError("the project has no video to mix into")
+    timings = result.timings
     g_o = project.mix.original_gain_db if request.original_gain_db is None else request.original_gain_db
     g_e = project.mix.effects_gain_db if request.effects_gain_db is None else request.effects_gain_db
-    original = decode_video_audio(project.video)
-    n = effects.shape[0]
-    orig = None
-    if original is not None:
-        orig = np.zeros((n, 2), np.float32)
-        m = min(n, original.shape[0])
-        orig[:m] = original[:m] * np.float32(db_to_gain(g_o))
-    master = 0.0
-    if request.loudness_target is not None:
-        target = request.loudness_target
-        if orig is None:
-            g_e += result.effects_gain_db if result.effects is not None else 0.0
+    target = request.loudness_target
+    with _timed(timings, "mp4: original audio"):
+        original = decode_video_audio(video)
+    if stopped():
+        raise Cancelled("export cancelled")
+    with _timed(timings, "mp4: mix loudness"):
+        n = effects.shape[0]
+        master = 0.0
+        if original is not None:
+            orig = np.zeros((n, 2), np.float32)
+            m = min(n, original.shape[0])
+            orig[:m] = original[:m] * np.float32(db_to_gain(g_o))
+            del original
+            pa, pb, pab = loudness.pair_powers(orig, effects)
+            if target is not None:
+                solved = loudness.solve_effects_gain((pa, pb, pab), target, offset_db=g_e)
+                if solved is not None:
+                    g_e += solved
+                else:
+                    # The original alone is louder than the target (or the effects are silent):
+                    # keep the balance and lower the whole mix.
+                    master = target - loudness.mix_loudness(pa, pb, pab, db_to_gain(g_e))
+                    if not math.isfinite(master):
+                        master = 0.0
+            mix = effects * np.float32(db_to_gain(g_e))
+            mix += orig
+            del orig
+            m2 = db_to_gain(master) ** 2
+            integrated = loudness.mix_loudness(pa * m2, pb * m2, pab * m2, db_to_gain(g_e))
         else:
-            solved = loudness.effects_gain_for_mix(orig, effects * np.float32(db_to_gain(g_e)), target)
-            if solved is not None:
-                g_e += solved
-            else:
-                # The original alone is louder than the target (or the effects are silent):
-                # keep the balance and lower the whole mix.
-                mix_now = orig + effects * np.float32(db_to_gain(g_e))
-                master = target - loudness.integrated_loudness(mix_now)
-                if not math.isfinite(master):
-                    master = 0.0
-    mix = effects * np.float32(db_to_gain(g_e))
-    if orig is not None:
-        mix += orig
-    if master:
-        mix *= np.float32(db_to_gain(master))
-    measured = loudness.measure(mix)
+            fx = effects_loudness.result()  # the main thread's measurement
+            if target is not None:
+                g_e += fx.gain_db
+            mix = effects * np.float32(db_to_gain(g_e))
+            integrated = loudness.gated_loudness(fx.powers * db_to_gain(g_e + master) ** 2)
+        if master:
+            mix *= np.float32(db_to_gain(master))
+        measured = loudness.Loudness(integrated, loudness.true_peak(mix))
     if measured.true_peak > request.true_peak:
         cut = request.true_peak - loudness.TRUE_PEAK_SAFETY_DB - measured.true_peak
-        if request.loudness_target is not None or measured.true_peak > 0.0:
+        if target is not None or measured.true_peak > 0.0:
             master += cut
             mix *= np.float32(db_to_gain(cut))
             measured = loudness.Loudness(measured.integrated + cut, measured.true_peak + cut)
-            if request.loudness_target is not None:
+            if target is not None:
                 warn(request.mp4, f"mix loudness {loudness.fmt_db(measured.integrated)} LUFS, below "
-                                  f"the {request.loudness_target:g} LUFS target: the true-peak ceiling "
-                                  "allows no more")
+                                  f"the {target:g} LUFS target: the true-peak ceiling allows no more")
     result.mix = measured
     result.mix_effects_gain_db = g_e
 
-    def on_progress(f: float) -> None:
-        if progress is not None:
-            progress(0.7 + 0.3 * f, f"Writing {request.mp4.name if request.mp4 else ''}")
+    def encode(share: float, offset: float) -> Any:
+        def on_progress(f: float) -> None:
+            done[0] = offset + share * f
 
-    res = export.export_mp4(project.video, mix, request.mp4, original=None, effects_gain_db=0.0,
-                            progress=on_progress, cancel=cancel)
-    result.outputs.append(("Video with effects (MP4)", request.mp4, res.note))
+        with _timed(timings, "mp4: encode"):
+            return export.export_mp4(video, mix, mp4, original=None, effects_gain_db=0.0,
+                                     progress=on_progress, cancel=stopped, measure=target is not None)
+
+    res = encode(1.0, 0.0)
+    note = res.note
+    if target is not None:
+        encoded = _encoded_loudness(res, mp4, timings)
+        off = target - encoded
+        if math.isfinite(off) and abs(off) > ENCODED_TOLERANCE_LU:
+            # Correct once, never past the true-peak ceiling.
+            fix = min(off, request.true_peak - loudness.TRUE_PEAK_SAFETY_DB - measured.true_peak)
+            mix *= np.float32(db_to_gain(fix))
+            res = encode(0.5, 0.5)
+            measured = result.mix = loudness.Loudness(measured.integrated + fix, measured.true_peak + fix)
+            encoded = _encoded_loudness(res, mp4, timings)
+            extra = (f"the AAC encoder moved the loudness by {-off:+.1f} LU, so it was encoded again "
+                     f"{fix:+.1f} dB")
+            note = f"{note}; {extra}" if note else extra
+            if abs(target - encoded) > 0.5:
+                warn(request.mp4, f"the encoded mix reads {loudness.fmt_db(encoded)} LUFS, off the "
+                                  f"{target:g} LUFS target: the true-peak ceiling allows no more")
+        result.mix_encoded_lufs = encoded
+    return ("Video with effects (MP4)", mp4, note)
+
+
+def _encoded_loudness(res: Any, mp4: Path, timings: dict[str, float]) -> float:
+    """The MP4's audio loudness as encoded: ffmpeg's own reading, else measured from the file."""
+    if res.encoded_lufs is not None:
+        return float(res.encoded_lufs)
+    from sfxstudio.media import loudness
+    from sfxstudio.media.audio_io import decode_video_audio
+
+    with _timed(timings, "mp4: measure the encoded audio"):
+        audio = decode_video_audio(mp4)
+        return loudness.integrated_loudness(audio) if audio is not None else -math.inf
 
 
 def _write_report(project: Project, request: DeliveryRequest, result: DeliveryResult) -> None:

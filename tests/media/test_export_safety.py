@@ -83,7 +83,8 @@ def test_mp4_on_a_full_disk(small_disk: Path, make_video: Callable[..., Path]) -
     src = make_video(seconds=3.0, fps=10, size=(320, 240))
     target = small_disk / "out.mp4"
     target.write_bytes(b"earlier export")
-    (small_disk / "filler").write_bytes(b"f" * (200 * 1024))
+    # 16 KiB left: less than the ~29 KiB the 3 s tone's AAC track takes.
+    (small_disk / "filler").write_bytes(b"f" * (236 * 1024))
     with pytest.raises(ExportError) as err:
         export_mp4(src, tone(3.0), target, original=None)
     assert str(target) in str(err.value) and "No space left on device" in str(err.value)
