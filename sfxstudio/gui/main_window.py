@@ -232,7 +232,7 @@ class MainWindow(QMainWindow):
         lanes.seekRequested.connect(self.video.seek)
         lanes.selectionChanged.connect(self._on_selection)
         self._editing_layout.addWidget(timeline.scrollbar)
-        self.inspector = Inspector(self.model, self)
+        self.inspector = Inspector(self.model, self, library_provider=self.sounds.library)
         self.side_tabs.addTab(self.inspector, "Effect")
         self.class_panel = ClassPanel(self.model, self.sounds.library, self)
         self.class_panel.auditionRequested.connect(self._on_audition)
@@ -533,6 +533,10 @@ class MainWindow(QMainWindow):
     def _on_selection(self, segment_id: object) -> None:
         if self.inspector is not None:
             self.inspector.set_segment(segment_id if isinstance(segment_id, int) else None)
+        # The Classes tab shows the selected effect's class, as an editor expects.
+        seg = self.model.document.find(segment_id) if isinstance(segment_id, int) else None
+        if seg is not None and seg.origin != "mute" and self.class_panel is not None:
+            self.class_panel.select_class(seg.class_name)
 
     # ------------------------------------------------------------------ effects preview and export
     def _schedule_effects_render(self) -> None:

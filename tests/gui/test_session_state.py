@@ -9,8 +9,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
-from sfxstudio.core.commands import AddMarker, AddSegment, SetParams
+from sfxstudio.core.commands import AddMarker, AddSegment, SetParams, SetSegmentProperties
 from sfxstudio.core.project import AnalysisCache, Project
 from sfxstudio.core.project_io import save_project
 from sfxstudio.core.segments import Segment
@@ -155,3 +156,20 @@ def test_the_lanes_are_visible_at_the_default_size(make_window: Any, gui_setting
     sizes = w.bottom_split.sizes()
     assert len(sizes) == 3 and sizes[2] >= 100, sizes
     assert w.lanes.height() >= 100
+
+
+def test_selecting_an_effect_shows_its_sound_and_its_class(make_window: Any, project_file: Path) -> None:
+    """The inspector lists the class's sounds from the project's library (its own file is one
+    of them, not '(not in the list)'), and the Classes tab follows the selected effect."""
+    w = make_window()
+    assert w.open_project(project_file)
+    seg = Segment("fire", 0.2, 0.8)
+    assert w.model.push(AddSegment(seg))
+    w.model.push(SetSegmentProperties(seg.id, variation=w.sounds.library().variations(seg.class_name)[0]))
+    w.lanes.select(seg.id)
+    combo = w.inspector.variation
+    texts = [combo.itemText(i) for i in range(combo.count())]
+    assert len(texts) > 2 and not any("not in the list" in t for t in texts), texts
+    assert combo.currentData() == w.model.document.find(seg.id).variation
+    current = w.class_panel.class_list.currentItem()
+    assert current is not None and current.data(Qt.ItemDataRole.UserRole) == seg.class_name
