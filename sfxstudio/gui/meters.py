@@ -165,7 +165,9 @@ class LevelMeters(QWidget):
         font = QFont(self.font())
         font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
         p.setFont(font)
-        text_w = p.fontMetrics().horizontalAdvance("LUFS M -99.9 ") + 4
+        fm = p.fontMetrics()  # room for the widest readout of either row
+        samples = ("Peak -99.9 dBFS ", "LUFS M -99.9 ", *self.texts())
+        text_w = max(fm.horizontalAdvance(t) for t in samples) + 4
         bar_w = max(20.0, self.width() - text_w - 4)
         row_h = (self.height() - 6) / 2
         peak_text, lufs_text = self.texts()

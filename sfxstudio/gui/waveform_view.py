@@ -23,6 +23,7 @@ from sfxstudio.media.audio_io import MIX_RATE
 from sfxstudio.media.peaks import DEFAULT_BINS_PER_SECOND, file_peaks, samples_per_bin
 
 STRIP_HEIGHT = 56
+QUIET_HEIGHT = 22  # "No audio": a thin line, leaving the room to the lanes
 WAVE_COLOR = "#6cb6ff"
 
 
@@ -70,7 +71,7 @@ class WaveformView(QWidget):
         self._stack.setContentsMargins(0, 0, 0, 0)
         self._stack.addWidget(self.plot)
         self._stack.addWidget(self.message)
-        self._stack.setCurrentWidget(self.message)
+        self._show_message("No audio")
         self.source: Path | None = None
         self.duration = 0.0
         self._worker: JobWorker | None = None
@@ -133,6 +134,9 @@ class WaveformView(QWidget):
             self._worker = None
 
     def _show_message(self, text: str, tooltip: str = "") -> None:
+        # A video without sound keeps only a thin labelled line; reading and errors keep the
+        # strip's height so it does not jump while a soundtrack loads.
+        self.setFixedHeight(QUIET_HEIGHT if text == "No audio" else STRIP_HEIGHT)
         self.message.setText(text)
         self.message.setToolTip(tooltip)
         self._stack.setCurrentWidget(self.message)
@@ -147,6 +151,7 @@ class WaveformView(QWidget):
         else:
             bin_s = samples_per_bin(MIX_RATE, DEFAULT_BINS_PER_SECOND) / MIX_RATE
             self.curve.setData(*envelope_xy(peaks, bin_s))
+            self.setFixedHeight(STRIP_HEIGHT)
             self._stack.setCurrentWidget(self.plot)
             self._follow()
         self.loaded.emit(duration)

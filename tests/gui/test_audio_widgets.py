@@ -137,11 +137,13 @@ def test_waveform_view_states_and_linked_axis(qtbot, make_video):
     qtbot.addWidget(view)
     view.set_source(None)
     assert view.status_text() == "No audio"
+    quiet = view.height()
 
     with qtbot.waitSignal(view.loaded, timeout=10_000) as loaded:
         view.set_source(make_video(seconds=1.0, fps=10, audio=True))
     assert loaded.args[0] == pytest.approx(1.0, abs=0.03)
     assert view.status_text() == ""
+    assert view.height() > 2 * quiet  # the strip opens up for a waveform, a thin line without
     _x, y = view.curve.getData()
     assert y is not None and float(np.max(y)) == pytest.approx(0.25, abs=0.03)
 
@@ -154,7 +156,7 @@ def test_waveform_view_states_and_linked_axis(qtbot, make_video):
 
     with qtbot.waitSignal(view.loaded, timeout=10_000):
         view.set_source(make_video(seconds=0.5))
-    assert view.status_text() == "No audio"
+    assert view.status_text() == "No audio" and view.height() == quiet
 
     bad = Path(view.source).with_name("broken.mp4")  # type: ignore[arg-type]
     bad.write_text("not a video")
