@@ -247,8 +247,12 @@ class BatchProgress:
 
 
 def plan(inputs: Sequence[str | Path], out: Path, settings: BatchSettings, manifest: Manifest,
-         fingerprint: dict[str, Any]) -> tuple[list[VideoJob], list[dict[str, Any]], list[dict[str, Any]]]:
-    """(jobs to run, records of videos skipped as done, records of inputs failed before any work)."""
+         fingerprint: dict[str, Any], on_job: Callable[[int], None] | None = None,
+         ) -> tuple[list[VideoJob], list[dict[str, Any]], list[dict[str, Any]]]:
+    """(jobs to run, records of videos skipped as done, records of inputs failed before any work).
+
+    on_job(n): called as soon as a video is known to need work, before it is hashed and probed,
+    with n = at most how many jobs there will be (so workers can start meanwhile)."""
     from sfxstudio.media.video import estimate_analysis_frames, probe
 
     key = params_key(fingerprint)
@@ -259,6 +263,9 @@ def plan(inputs: Sequence[str | Path], out: Path, settings: BatchSettings, manif
     for index, (video, name) in enumerate(zip(videos, output_names(videos), strict=True)):
         path = str(video)
         prev = manifest.latest.get(path)
+        announced = prev is None or prev.get("status") != "ok" or prev.get("params_key") != key
+        if on_job is not None and announced:
+            on_job(len(videos) - index)
         try:
             st = os.stat(video)
             same_file = (prev is not None and prev.get("size") == st.st_size
@@ -271,6 +278,8 @@ def plan(inputs: Sequence[str | Path], out: Path, settings: BatchSettings, manif
                 and prev.get("params_key") == key and Path(str(prev.get("out", ""))).is_dir()):
             skipped.append({**prev, "status": "skipped"})
             continue
+        if on_job is not None and not announced:
+            on_job(len(videos) - index)
         job_out = str(prev["out"]) if prev is not None and prev.get("out") else str(out / name)
         frames = 0
         with contextlib.suppress(SfxError, OSError, ValueError):
@@ -278,6 +287,52 @@ def plan(inputs: Sequence[str | Path], out: Path, settings: BatchSettings, manif
         jobs.append(VideoJob(index, path, Path(job_out).name, job_out, sha, st.st_size, st.st_mtime_ns,
                              frames))
     return jobs, skipped, failed
+
+
+def _plan_starting_ray(inputs: Sequence[str | Path], out: Path, settings: BatchSettings, manifest: Manifest,
+                       fingerprint: dict[str, Any], address: str, workers: int) -> tuple[Any, ...]:
+    """plan() on a thread while this (the main) thread starts Ray and its actors, from the moment
+    the plan finds a first video to do: Ray's start (seconds) overlaps the hashing and probing,
+    and a rerun with nothing to do starts no Ray at all. -> plan()'s three lists and the
+    started RayWorkers (None when nothing needs doing)."""
+    import threading
+
+    from sfxstudio.pipeline.batch_ray import RayWorkers
+
+    found = threading.Event()
+    most_jobs = [0]
+    box: dict[str, Any] = {}
+
+    def on_job(n: int) -> None:
+        if not found.is_set():
+            most_jobs[0] = n
+            found.set()
+
+    def planner() -> None:
+        try:
+            box["plan"] = plan(inputs, out, settings, manifest, fingerprint, on_job=on_job)
+        except BaseException as exc:  # handed to the main thread below
+            box["error"] = exc
+        finally:
+            found.set()
+
+    thread = threading.Thread(target=planner, name="sfx-batch-plan", daemon=True)
+    thread.start()
+    started: RayWorkers | None = None
+    try:
+        found.wait()
+        if most_jobs[0] > 0:
+            started = RayWorkers(settings, address)
+            started.start(max(1, min(workers, most_jobs[0])))
+        thread.join()
+        if "error" in box:
+            raise box["error"]
+    except BaseException:
+        thread.join()
+        if started is not None:
+            started.close()
+        raise
+    return (*box["plan"], started)
 
 
 def _record(path: str, error: str, fingerprint: dict[str, Any], key: str) -> dict[str, Any]:
@@ -309,7 +364,12 @@ def run_batch(
     manifest = Manifest(out / MANIFEST)
     fingerprint = settings.fingerprint()
     key = params_key(fingerprint)
-    jobs, skipped, failed = plan(inputs, out, settings, manifest, fingerprint)
+    ray_workers = None
+    if ray is not None:
+        jobs, skipped, failed, ray_workers = _plan_starting_ray(
+            inputs, out, settings, manifest, fingerprint, ray, workers or default_workers(settings.threads))
+    else:
+        jobs, skipped, failed = plan(inputs, out, settings, manifest, fingerprint)
     summary = BatchSummary(manifest=manifest.path)
     by_index: dict[int, dict[str, Any]] = {}
 
@@ -351,13 +411,17 @@ def run_batch(
             if ray is not None:
                 from sfxstudio.pipeline.batch_ray import run_on_ray
 
-                completed = run_on_ray(jobs, settings, workers, ray, on_result, bar.frames, cancel)
+                completed = run_on_ray(jobs, settings, workers, ray, on_result, bar.frames, cancel,
+                                       started=ray_workers)
+                ray_workers = None
             else:
                 completed = _run_pool(jobs, settings, workers, on_result, bar.frames, cancel)
     except KeyboardInterrupt:
         completed = False
     finally:
         bar.close()
+        if ray_workers is not None:  # started while planning, then nothing to run on it
+            ray_workers.close()
     summary.records.extend(by_index[i] for i in sorted(by_index))
     summary.interrupted = not completed
     summary.seconds = time.monotonic() - started

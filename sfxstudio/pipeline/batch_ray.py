@@ -61,39 +61,99 @@ class BatchActor:
         return self.worker.run(job)
 
 
+# Ray's own metrics are not used by a batch: without them the raylet registers the node as
+# soon as its dashboard agent answers, not after the agent has loaded its metrics modules
+# (seconds of a local start on a small machine).
+_LOCAL_SYSTEM_CONFIG = {"enable_metrics_collection": False}
+# Results and jobs are a few kB (paths, not frames): the object store needs no gigabytes.
+_LOCAL_OBJECT_STORE_BYTES = 100 * 1024 * 1024
+
+
+class RayWorkers:
+    """Ray (started here for "local") and one loading actor per worker.
+
+    `start` returns once the actors are asked to load (not loaded), so the caller can plan the
+    batch while the models load; `ready` waits for them. Must run on the main thread: Ray ties
+    the processes it starts to the thread that started them.
+    """
+
+    def __init__(self, settings: BatchSettings, address: str) -> None:
+        self.settings = settings
+        self.address = address
+        self.ray = import_ray()
+        self.started_here = False
+        self.actors: list[Any] = []
+        self._loads: list[Any] = []
+
+    def start(self, workers: int) -> None:
+        ray = self.ray
+        if not ray.is_initialized():
+            self.started_here = True
+            if self.address == "local":
+                ray.init(num_cpus=workers * self.settings.threads, include_dashboard=False,
+                         log_to_driver=False, configure_logging=False,
+                         object_store_memory=_LOCAL_OBJECT_STORE_BYTES,
+                         _system_config=_LOCAL_SYSTEM_CONFIG)
+            else:
+                ray.init(address=self.address, log_to_driver=False, configure_logging=False)
+        actor_cls = ray.remote(num_cpus=self.settings.threads, max_restarts=0)(BatchActor)
+        self.actors = [actor_cls.remote() for _ in range(workers)]
+        # Cores are shared out per node: the i-th actor on a node gets that node's i-th share.
+        nodes = ray.get([a.node.remote() for a in self.actors])
+        seen: dict[str, int] = {}
+        indices = []
+        for node in nodes:
+            indices.append(seen.get(node, 0))
+            seen[node] = seen.get(node, 0) + 1
+        from sfxstudio.ml import lite
+
+        pairs = list(zip(self.actors, indices, strict=True))
+        if not lite.cached_for_folder(self.settings.model) and len(pairs) > 1:
+            # No CPU conversion yet: the first actor converts and caches it, the others then
+            # load the cached one instead of all converting at once.
+            first, index = pairs.pop(0)
+            self._check(ray.get([first.load.remote(self.settings, index)]))
+        self._loads = [a.load.remote(self.settings, i) for a, i in pairs]
+
+    def ready(self, workers: int) -> list[Any]:
+        """The loaded actors (the first `workers`); WorkerStartError when one could not load."""
+        self._check(self.ray.get(self._loads))
+        self._loads = []
+        for extra in self.actors[workers:]:  # fewer videos to do than actors started
+            with contextlib.suppress(Exception):
+                self.ray.kill(extra)
+        return self.actors[:workers]
+
+    @staticmethod
+    def _check(problems: list[str | None]) -> None:
+        bad = [p for p in problems if p]
+        if bad:
+            raise WorkerStartError(f"a Ray worker could not load the model: {bad[0]}")
+
+    def close(self) -> None:
+        for a in self.actors:
+            with contextlib.suppress(Exception):  # already gone with its node: nothing to stop
+                self.ray.kill(a)
+        self.actors = []
+        if self.started_here:
+            self.ray.shutdown()
+
+
 def run_on_ray(jobs: list[VideoJob], settings: BatchSettings, workers: int, address: str,
                on_result: ResultFn, on_frames: Callable[[int, int], None],
-               cancel: CancelFn | None) -> bool:
-    """Run the jobs on `workers` Ray actors; False when interrupted (Ctrl+C or cancel())."""
-    ray = import_ray()
-    started_here = not ray.is_initialized()
-    if started_here:
-        if address == "local":
-            ray.init(num_cpus=workers * settings.threads, include_dashboard=False,
-                     log_to_driver=False, configure_logging=False)
-        else:
-            ray.init(address=address, log_to_driver=False, configure_logging=False)
-    actors: list[Any] = []
+               cancel: CancelFn | None, started: RayWorkers | None = None) -> bool:
+    """Run the jobs on `workers` Ray actors; False when interrupted (Ctrl+C or cancel()).
+
+    started: Ray and its actors already started (RayWorkers.start, at least `workers` of them);
+    closed here either way."""
+    pool = started or RayWorkers(settings, address)
     try:
-        actor_cls = ray.remote(num_cpus=settings.threads, max_restarts=0)(BatchActor)
-        actors = [actor_cls.remote() for _ in range(workers)]
-        # Cores are shared out per node: the i-th actor on a node gets that node's i-th share.
-        nodes = ray.get([a.node.remote() for a in actors])
-        seen: dict[str, int] = {}
-        loads = []
-        for actor, node in zip(actors, nodes, strict=True):
-            loads.append(actor.load.remote(settings, seen.get(node, 0)))
-            seen[node] = seen.get(node, 0) + 1
-        problems = [p for p in ray.get(loads) if p]
-        if problems:
-            raise WorkerStartError(f"a Ray worker could not load the model: {problems[0]}")
-        return _dispatch(ray, actors, jobs, on_result, on_frames, cancel)
+        if started is None:
+            pool.start(workers)
+        actors = pool.ready(workers)
+        return _dispatch(pool.ray, actors, jobs, on_result, on_frames, cancel)
     finally:
-        for a in actors:
-            with contextlib.suppress(Exception):  # already gone with its node: nothing to stop
-                ray.kill(a)
-        if started_here:
-            ray.shutdown()
+        pool.close()
 
 
 def _dispatch(ray: Any, actors: list[Any], jobs: list[VideoJob], on_result: ResultFn,

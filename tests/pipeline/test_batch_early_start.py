@@ -1,0 +1,34 @@
+"""The batch plan says when a first video needs work, so Ray can start while the rest is planned."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sfxstudio.core.project import AnalysisParams
+from sfxstudio.pipeline.batch import plan, run_batch
+from sfxstudio.pipeline.batch_files import MANIFEST, Manifest
+from sfxstudio.pipeline.batch_worker import BatchSettings
+
+RED, GREEN = (230, 20, 20), (20, 200, 30)
+
+
+def test_plan_announces_the_first_job_once_per_video_to_do_and_not_on_a_done_rerun(
+        tmp_path: Path, make_video, color_bundle) -> None:
+    root = tmp_path / "in"
+    root.mkdir()
+    make_video(root / "a.mp4", colors=[GREEN] * 4 + [RED] * 4, fps=10)
+    make_video(root / "b.mp4", colors=[RED] * 8, fps=10)
+    model = str(color_bundle.path)
+    settings = BatchSettings(model=model, params=AnalysisParams(model=model), exports=("json",))
+    out = tmp_path / "out"
+    out.mkdir()
+    calls: list[int] = []
+    fp = settings.fingerprint()
+    jobs, skipped, failed = plan([root], out, settings, Manifest(out / MANIFEST), fp, on_job=calls.append)
+    # Called before each new video is hashed, with how many jobs there can still be.
+    assert len(jobs) == 2 and not skipped and not failed
+    assert calls == [2, 1]
+    assert run_batch([root], out, settings, workers=1, quiet=True).exit_status == 0
+    calls.clear()
+    jobs, skipped, failed = plan([root], out, settings, Manifest(out / MANIFEST), fp, on_job=calls.append)
+    assert not jobs and len(skipped) == 2 and calls == []
