@@ -487,7 +487,7 @@ def precompile(folder: str | Path) -> bool:
     try:
         bundle = ModelBundle.load(folder, runtime="lite")
         key = bundle.compiled_key() if bundle.runtime == "lite" else None
-        return key is not None and lite.carry_compiled(folder, key)
+        return key is not None and lite.carry_compiled(folder, key, folder / MODEL_FILE)
     except (SfxError, OSError) as exc:
         log.warning("%s: not converted for the CPU runtime now (%s); the first analysis will", folder, exc)
         return False
