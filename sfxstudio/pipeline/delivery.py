@@ -205,27 +205,17 @@ def _deliver(project: Project, request: DeliveryRequest, library: Any, progress:
     result = DeliveryResult()
     timings = result.timings
     _step(progress, cancel, 0.0, "Rendering the effects")
-    with _timed(timings, "render"):
-        library = library if library is not None else load_library(project)
-        duration, fps, tc_tag, tc_start = _video_facts(
-            project, project.analysis.duration if project.analysis else None)
-        result.fps, result.start_timecode, result.start_seconds = fps, tc_tag, tc_start
-        placements = result.placements = _placements(project, library)
-        effects, stem_blocks = _render(placements, duration, keep=request.stems is not None)
-    for cls in missing_sounds(project.segments, library):
-        result.warnings.append(f"no sound for class {cls!r}: its effects are silent")
-    for cls in _unknown_classes(project):
-        result.warnings.append(f"effects of class {cls!r}, which this project's model does not know")
-
     abort = threading.Event()
 
     def stopped() -> bool:
         return abort.is_set() or (cancel is not None and bool(cancel()))
 
+    # The MP4 worker starts at once: decoding the video's own audio needs nothing rendered.
+    rendered: Future[np.ndarray] = Future()
     effects_loudness: Future[_EffectsLoudness] = Future()
     mp4_done = [0.0]  # the MP4 worker's encoding progress, reported by this thread
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sfx-delivery")
-    mp4_job = (pool.submit(_deliver_mp4, project, request, effects, result, effects_loudness, stopped,
+    mp4_job = (pool.submit(_deliver_mp4, project, request, rendered, result, effects_loudness, stopped,
                            mp4_done) if request.mp4 else None)
     timelines_job: Future[list[tuple[str, Path, str]]] | None = None
 
@@ -237,6 +227,19 @@ def _deliver(project: Project, request: DeliveryRequest, library: Any, progress:
 
     outputs: dict[str, list[tuple[str, Path, str]]] = {}
     try:
+        with _timed(timings, "render"):
+            library = library if library is not None else load_library(project)
+            duration, fps, tc_tag, tc_start = _video_facts(
+                project, project.analysis.duration if project.analysis else None)
+            result.fps, result.start_timecode, result.start_seconds = fps, tc_tag, tc_start
+            placements = result.placements = _placements(project, library)
+            effects, stem_blocks = _render(placements, duration, keep=request.stems is not None)
+        rendered.set_result(effects)
+        for cls in missing_sounds(project.segments, library):
+            result.warnings.append(f"no sound for class {cls!r}: its effects are silent")
+        for cls in _unknown_classes(project):
+            result.warnings.append(f"effects of class {cls!r}, which this project's model does not know")
+
         step(0.15, "Measuring loudness")
         with _timed(timings, "loudness"):
             powers = loudness.sub_block_powers(effects)
@@ -302,8 +305,9 @@ def _deliver(project: Project, request: DeliveryRequest, library: Any, progress:
             outputs["mp4"] = [_wait(mp4_job, lambda: step(0.7 + 0.3 * mp4_done[0], label))]
     except BaseException:
         abort.set()  # the workers stop at their next check; ffmpeg is killed
-        if not effects_loudness.done():
-            effects_loudness.set_exception(Cancelled("export stopped"))
+        for pending in (rendered, effects_loudness):
+            if not pending.done():
+                pending.set_exception(Cancelled("export stopped"))
         raise
     finally:
         pool.shutdown(wait=True)
@@ -364,8 +368,8 @@ def _write_timelines(project: Project, timelines: dict[str, Path], clips: dict[i
 ENCODED_TOLERANCE_LU = 0.3
 
 
-def _deliver_mp4(project: Project, request: DeliveryRequest, effects: np.ndarray, result: DeliveryResult,
-                 effects_loudness: Future[_EffectsLoudness], stopped: CancelFn,
+def _deliver_mp4(project: Project, request: DeliveryRequest, rendered: Future[np.ndarray],
+                 result: DeliveryResult, effects_loudness: Future[_EffectsLoudness], stopped: CancelFn,
                  done: list[float]) -> tuple[str, Path, str]:
     """The MP4 (a worker thread): original audio + effects solved to the loudness target under
     the true-peak ceiling, AAC encoded, its loudness as encoded read back and, when off by more
@@ -384,6 +388,7 @@ def _deliver_mp4(project: Project, request: DeliveryRequest, effects: np.ndarray
     target = request.loudness_target
     with _timed(timings, "mp4: original audio"):
         original = decode_video_audio(video)
+    effects = rendered.result()  # the main thread's render
     if stopped():
         raise Cancelled("export cancelled")
     with _timed(timings, "mp4: mix loudness"):
