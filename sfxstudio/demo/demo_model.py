@@ -43,6 +43,11 @@ RENDER_SIZES: tuple[tuple[int, int], ...] = ((256, 144), (320, 180), (384, 216),
 # `otherwise` is the most varied class and its mistakes are the costly ones (an effect where
 # there is none), so it gets twice the training frames.
 OTHERWISE_WEIGHT = 2
+# Black leaders, dark slates and fades to black (scenes.VARIANTS "otherwise_dark") on top of
+# them, this many per class's share: without them the model took a near-black frame for the
+# darkest thing it knew, a storm between two flashes (two false lightning effects on the demo).
+DARK_SHARE = 0.5
+DARK_VARIANT = "otherwise_dark"
 FRAMES_PER_CLIP = 2
 # Overlap frames per sky/ground pair: per_class / OVERLAP_SHARE (8 pairs: as many frames as one class).
 OVERLAP_SHARE = 8
@@ -53,7 +58,8 @@ LAYERED_TAU = 0.3
 DESCRIPTION = (
     "Built-in demo model. Recognises only the demo's procedurally drawn scenes of 8 classes: "
     "water_drop, river, stars_shining, lightning, wave, typing, cars and fire, plus otherwise "
-    "(drawn rooms, desks, skies, fields, buildings, faces, gradients, textures, shapes). "
+    "(drawn rooms, desks, skies, fields, buildings, faces, gradients, textures, shapes, black "
+    "and near-black frames, fades to black). "
     "It does NOT recognise real footage, and it knows none of the other 12 classes "
     "(train_passing, writing, screaming, high_heels, ambulance, dog_barking, door_opening, "
     "glass_breaking, cat_meowing, cheer, helicopter, blender). Trained from scratch on drawings, "
@@ -87,14 +93,17 @@ def render_dataset(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(x uint8 (N, 96, 96, 3), y int64 (N,)) with labels indexing model_classes().
 
+    `otherwise` also gets per_class * DARK_SHARE dark frames (blank, dark slates, fades to black).
     JPEG artefacts on half the frames stand in for the video codec's (OpenCV takes the RGB
     frames for BGR, which only changes which channel the chroma rounding hits).
     """
     names = model_classes()
     rng = np.random.default_rng([seed, 99])
     xs, ys = [], []
-    for label, cls in enumerate(names):
-        n_cls = per_class * (otherwise_weight if cls == OTHERWISE else 1)
+    draws = [(label, cls, per_class * (otherwise_weight if cls == OTHERWISE else 1))
+             for label, cls in enumerate(names)]
+    draws.append((names.index(OTHERWISE), DARK_VARIANT, round(per_class * DARK_SHARE)))
+    for label, cls, n_cls in draws:
         counts = np.full(len(RENDER_SIZES), n_cls // len(RENDER_SIZES))
         counts[: n_cls % len(RENDER_SIZES)] += 1
         for k, (size, n) in enumerate(zip(RENDER_SIZES, counts, strict=True)):
@@ -356,6 +365,7 @@ def build_demo_model(
             "overlap_frames_per_pair": per_pair,
             "overlap_pairs": "scenes.OVERLAP_PAIRS, each frame once per class (a 1/2 + 1/2 target)",
             "otherwise_weight": OTHERWISE_WEIGHT,
+            "otherwise_dark_share": DARK_SHARE,
             "val_per_class": val_per_class,
             "heldout_per_class": test_per_class,
             "seeds": {"train": TRAIN_SEED, "validation": VAL_SEED, "heldout": HELDOUT_SEED},

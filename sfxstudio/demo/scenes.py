@@ -28,7 +28,7 @@ import numpy as np
 from sfxstudio.demo.scene_base import Scene
 from sfxstudio.demo.scenes_city import Cars, Typing
 from sfxstudio.demo.scenes_nature import Fire, Lightning, River, Stars, WaterDrop, Wave
-from sfxstudio.demo.scenes_otherwise import Otherwise
+from sfxstudio.demo.scenes_otherwise import Blackout, Otherwise
 
 # The demo's classes, in the order of their ids in resources/classes.json.
 CLASSES: list[str] = [
@@ -60,6 +60,19 @@ _SCENES: dict[str, Callable[[np.random.Generator, int, int], Scene]] = {
     "fire": Fire,
     "otherwise": Otherwise,
 }
+
+# Training-only variants of a class, never cut into the demo video: name -> the class their
+# frames are. "otherwise_dark": black leaders, dark slates and fades to black (Blackout).
+VARIANTS: dict[str, str] = {"otherwise_dark": "otherwise"}
+_SCENES["otherwise_dark"] = Blackout
+
+
+def _stream_key(class_name: str) -> int:
+    """The seed-stream index of a class or variant: classes keep their CLASSES index (the demo
+    video and the training data stay what they were), variants come after them."""
+    if class_name in CLASSES:
+        return CLASSES.index(class_name)
+    return len(CLASSES) + list(VARIANTS).index(class_name)
 
 
 # ----------------------------------------------------------------------------- camera
@@ -133,7 +146,7 @@ def _work_size(size: tuple[int, int]) -> tuple[int, int]:
 def _clip_rngs(class_name: str, seed: int, index: int = 0) -> tuple[np.random.Generator, np.random.Generator]:
     if class_name not in _SCENES:
         raise ValueError(f"no demo scene for class {class_name!r}; demo classes: {', '.join(CLASSES)}")
-    ss = np.random.SeedSequence(entropy=int(seed), spawn_key=(CLASSES.index(class_name), int(index)))
+    ss = np.random.SeedSequence(entropy=int(seed), spawn_key=(_stream_key(class_name), int(index)))
     a, b = ss.spawn(2)
     return np.random.default_rng(a), np.random.default_rng(b)
 
@@ -145,7 +158,7 @@ class Clip:
         w, h = int(size[0]), int(size[1])
         if w < 8 or h < 8:
             raise ValueError(f"frame size must be at least 8x8, not {w}x{h}")
-        self.class_name = class_name
+        self.class_name = VARIANTS.get(class_name, class_name)
         scene_rng, cam_rng = _clip_rngs(class_name, seed, index)
         work = _work_size((w, h))
         self.scene = _SCENES[class_name](scene_rng, *work)
@@ -217,7 +230,7 @@ def render_frame_samples(
     w, h = int(size[0]), int(size[1])
     per_clip = max(1, int(per_clip))
     out = np.empty((int(count), h, w, 3), np.uint8)
-    times = np.random.default_rng([int(seed), CLASSES.index(class_name) if class_name in CLASSES else 0, 7])
+    times = np.random.default_rng([int(seed), _stream_key(class_name) if class_name in _SCENES else 0, 7])
     clip: Clip | None = None
     for i in range(int(count)):
         if i % per_clip == 0:

@@ -326,3 +326,45 @@ class Otherwise(Scene):
                     out, self.P(px + ex * r, py), self.R(r * 0.08), (30, 25, 20), -1, cv2.LINE_AA, SHIFT
                 )
         return out
+
+
+class Blackout(Otherwise):
+    """Featureless dark frames, which have no effect either: black leaders, near-black or dark
+    grey slates (with a vignette and grain), and fades of an `otherwise` scene to black.
+
+    Real footage has them (a leader, the fade at a scene's end) and a model that never saw one
+    takes the darkest thing it knows, a storm between two flashes, for it. They stay distinct
+    from the demo's storm (lightning), starry sky and dark pool frames: no cloud texture, no
+    rain streaks, no points of light, no rings; a fade keeps its scene's layout at a few per
+    cent of its brightness. Drawn from the same seed stream as Otherwise (its scene first, then
+    the darkening), so a fade is a darkened copy of a real `otherwise` picture.
+    """
+
+    STYLES = ("black", "slate", "fade", "fade")
+
+    def __init__(self, rng: np.random.Generator, w: int, h: int) -> None:
+        super().__init__(rng, w, h)
+        self.style = str(rng.choice(self.STYLES))
+        if self.style == "fade":
+            # A fade over the clip's 20 s from `top` down to `bottom` of the scene's brightness.
+            self.top, self.bottom = rng.uniform(0.08, 0.35), rng.uniform(0.0, 0.06)
+            self.fade_s = rng.uniform(4.0, 20.0)
+        else:
+            level = rng.uniform(0.0, 0.04) if self.style == "black" else rng.uniform(0.04, 0.25)
+            col = hsv(rng.random(), rng.uniform(0.0, 0.35), level)
+            vig = 1.0 - rng.uniform(0, 0.6) * ((self.X - self.a / 2) ** 2 + (self.Y - 0.5) ** 2)
+            self.flat = np.clip(col * vig[..., None], 0, 1).astype(np.float32)
+        # Grain that changes every frame (film grain, a sensor at high gain): up to ~2 % of full scale.
+        self.grain = rng.uniform(0.0, 0.02) if rng.random() < 0.6 else 0.0
+        self.grain_seed = int(rng.integers(2**31))
+
+    def frame(self, t: float) -> np.ndarray:
+        if self.style == "fade":
+            k = self.top + (self.bottom - self.top) * min(1.0, max(0.0, t) / self.fade_s)
+            img = super().frame(t).astype(np.float32) * np.float32(k / 255.0)
+        else:
+            img = np.broadcast_to(self.flat, (self.h, self.w, 3)).copy()
+        if self.grain > 0:
+            g = np.random.default_rng([self.grain_seed, round(t * 1000)])
+            img += g.normal(0, self.grain, (self.h, self.w, 1)).astype(np.float32)
+        return u8(np.maximum(img, 0))
