@@ -438,8 +438,9 @@ class WaterDrop(Scene):
         for i in active:
             age = t - self.d_t[i]
             x, y = self.d_x[i], self.d_y[i]
-            if age < 0:  # still falling
-                fy = y - 1.5 * (age * age) / (self.fall**2) * min(y, 0.6)
+            if age < 0:  # still falling: from rest above, accelerating, fastest at the water
+                s = 1.0 + age / self.fall  # 0 at the release, 1 at the impact
+                fy = y - 1.5 * min(y, 0.6) * (1.0 - s * s)  # y - drop height * (1 - s^2)
                 cv2.ellipse(
                     lay,
                     self.P(x, fy),
@@ -462,7 +463,10 @@ class WaterDrop(Scene):
                 cv2.ellipse(lay, self.P(x, y), ax, 0, 0, 360, 0.9 * fade, th, cv2.LINE_AA, SHIFT)
                 ax2 = (self.R(r * 0.93), self.R(r * 0.93 * self.squash))
                 cv2.ellipse(lay, self.P(x, y), ax2, 0, 0, 360, -0.6 * fade, th, cv2.LINE_AA, SHIFT)
-            if age < 0.3:  # splash: a jet rising and falling, with a crown of droplets
+            if age < 0.3:  # splash: a crown of droplets thrown out at once, a jet rising and falling
+                # Both sink back into the water, fading out: a splash that vanished in one frame
+                # would move the picture 0.3 s after the impact as much as the impact itself.
+                sink = 1.0 - age / 0.3
                 jet = 0.12 * math.sin(np.pi * age / 0.3)
                 cv2.ellipse(
                     lay,
@@ -471,17 +475,17 @@ class WaterDrop(Scene):
                     0,
                     0,
                     360,
-                    1.4,
+                    1.4 * sink,
                     -1,
                     cv2.LINE_AA,
                     SHIFT,
                 )
                 for k in range(7):
                     ang = np.pi * (0.15 + 0.7 * k / 6)
-                    rr = 0.06 * age / 0.3
+                    rr = 0.06 * math.sqrt(age / 0.3)  # thrown out fast at the impact, then slowing
                     px = x + math.cos(ang) * rr * 1.2
                     py = y - math.sin(ang) * rr * 1.5 + 1.5 * age * age
-                    cv2.circle(lay, self.P(px, py), self.R(0.005), 1.2, -1, cv2.LINE_AA, SHIFT)
+                    cv2.circle(lay, self.P(px, py), self.R(0.005), 1.2 * sink, -1, cv2.LINE_AA, SHIFT)
         caust = self.caust.view(self.cv * t, 0.7 * self.cv * t)[..., None]
         img = self.base * (0.8 + 0.4 * caust)
         pos = np.maximum(lay, 0)[..., None]
