@@ -27,7 +27,11 @@ import numpy as np
 
 DEFAULT_MIN_GAP = 0.25  # s between two hits of one effect
 BASELINE_S = 0.25  # s of history a rise is measured against
-RELATIVE = 0.3  # a candidate rises at least this fraction of the effect's biggest rise
+# A candidate rises at least this fraction of the effect's biggest rise. Events of one effect
+# differ in size (a drop close to the camera moves five times the pixels of a far one; on the
+# demo's pool the smaller splashes rise 0.2-0.25 of the biggest), while a scene's own restless
+# motion (rings, shimmer, flicker) stays below 0.15 of it there.
+RELATIVE = 0.2
 MIN_RISE_ENERGY = 0.01  # of the mean absolute grey difference (motion energy in [0, 1])
 MIN_RISE_SCORE = 0.2  # of a class probability
 # s after an effect start left out of the relative threshold: the cut into the effect plus

@@ -152,3 +152,10 @@ def test_an_event_just_after_the_cut_into_the_effect_gets_the_hit():
     # a flash on the cut that keeps flickering (never still in between) keeps the start
     energy[13:16] = [0.2, 0.15, 0.3]
     assert onsets_in(0.5, 2.0, times, energy=energy)[0] == 0.5
+
+
+def test_a_small_event_beside_a_big_one_is_still_a_hit():
+    """One effect's events differ in size (a drop near the camera, one far away): a splash
+    rising a quarter of the biggest is a hit, a restless scene's wiggle at a tenth is not."""
+    e = _energy([(30, 0.2), (50, 0.05), (70, 0.02)], base=0.001)
+    assert onsets_in(1.0, 9.0, T, energy=e) == [3.0, 5.0]
