@@ -449,9 +449,9 @@ def _deliver_mp4(project: Project, request: DeliveryRequest, rendered: Future[np
     if target is not None:
         encoded = _encoded_loudness(res, mp4, timings)
         off = target - encoded
-        if math.isfinite(off) and abs(off) > ENCODED_TOLERANCE_LU:
-            # Correct once, never past the true-peak ceiling.
-            fix = min(off, request.true_peak - loudness.TRUE_PEAK_SAFETY_DB - measured.true_peak)
+        # Correct once, never past the true-peak ceiling.
+        fix = min(off, request.true_peak - loudness.TRUE_PEAK_SAFETY_DB - measured.true_peak)
+        if math.isfinite(off) and abs(off) > ENCODED_TOLERANCE_LU and abs(fix) >= 0.05:
             mix *= np.float32(db_to_gain(fix))
             res = encode(0.5, 0.5)
             measured = result.mix = loudness.Loudness(measured.integrated + fix, measured.true_peak + fix)
@@ -459,9 +459,9 @@ def _deliver_mp4(project: Project, request: DeliveryRequest, rendered: Future[np
             extra = (f"the AAC encoder moved the loudness by {-off:+.1f} LU, so it was encoded again "
                      f"{fix:+.1f} dB")
             note = f"{note}; {extra}" if note else extra
-            if abs(target - encoded) > 0.5:
-                warn(request.mp4, f"the encoded mix reads {loudness.fmt_db(encoded)} LUFS, off the "
-                                  f"{target:g} LUFS target: the true-peak ceiling allows no more")
+        if math.isfinite(encoded) and abs(target - encoded) > 0.5:
+            warn(request.mp4, f"the encoded mix reads {loudness.fmt_db(encoded)} LUFS, off the "
+                              f"{target:g} LUFS target: the true-peak ceiling allows no more")
         result.mix_encoded_lufs = encoded
     return ("Video with effects (MP4)", mp4, note)
 
