@@ -37,7 +37,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from sfxstudio.core.classes import OTHERWISE, SoundAttributes
 from sfxstudio.core.errors import BadInputError, warn
@@ -242,6 +241,10 @@ def _assign_class(cls: str, segs: list[Segment], todo: list[Segment],
             base[fit >= 1.0] = _INFEASIBLE
             # Column fi * copies + c: file fi as its (c+1)-th use in this block.
             cost[r, : len(files) * copies] = (base[:, None] + REUSE_COST * np.arange(copies)).reshape(-1)
+        # Imported here: scipy.optimize costs about a second to import, paid only when a
+        # class has effects to share files among.
+        from scipy.optimize import linear_sum_assignment
+
         rows_idx, cols = linear_sum_assignment(cost)
         for r, col in zip(rows_idx.tolist(), cols.tolist(), strict=True):
             fi = col // copies
