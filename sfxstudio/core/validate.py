@@ -19,6 +19,14 @@ MIN_INTERVAL = 0.01  # seconds between retriggers (100 hits a second at most)
 MAX_INTERVAL = 3600.0
 
 
+def is_finite(x: Any) -> bool:
+    """Whether x is a finite real number (False for None, strings, NaN and infinities)."""
+    try:
+        return math.isfinite(x)
+    except TypeError:
+        return False
+
+
 def number(value: Any, field: str, lo: float | None = None, hi: float | None = None,
            lo_open: bool = False) -> float:
     """A finite float within [lo, hi] (lo excluded when lo_open). Booleans and strings are refused."""

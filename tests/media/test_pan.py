@@ -9,14 +9,8 @@ import pytest
 
 from sfxstudio.core.classes import SoundAttributes
 from sfxstudio.core.errors import collect_warnings
-from sfxstudio.media.render import (
-    PAN_BLOCK,
-    Placement,
-    pan_gains,
-    render_mix,
-    render_placement,
-    render_stems,
-)
+from sfxstudio.media.pan import PAN_BLOCK, pan_gains
+from sfxstudio.media.render import Placement, render_mix, render_placement, render_stems
 
 RATE = 48000
 FLAT = SoundAttributes(mode="one_shot", fade_in=0.0, fade_out=0.0)

@@ -16,7 +16,8 @@ from sfxstudio.core.commands import AddSegment, DeleteSegment, EditSegment, SetP
 from sfxstudio.core.document import Document
 from sfxstudio.core.project import AnalysisCache, AnalysisParams, Project
 from sfxstudio.core.segments import Segment, audible
-from sfxstudio.media.render import SAMPLE_RATE, pan_gains
+from sfxstudio.media.pan import pan_gains
+from sfxstudio.media.render import SAMPLE_RATE
 
 CLASSES = ["fire", "river", "door_opening", OTHERWISE]
 FPS = 10.0
