@@ -71,14 +71,19 @@ class FakeLibrary:
         return np.zeros((480, 2), np.float32)
 
 
-@pytest.fixture
-def panel(qtbot, tmp_path: Path) -> ClassPanel:  # type: ignore[no-untyped-def]
-    widget = ClassPanel(make_model(250), lambda: FakeLibrary(tmp_path))
+def make_panel(qtbot, library_folder: Path) -> ClassPanel:  # type: ignore[no-untyped-def]
+    """A shown class panel over a FakeLibrary in `library_folder`, on the river class."""
+    widget = ClassPanel(make_model(250), lambda: FakeLibrary(library_folder))
     widget.play_sounds = False
     qtbot.addWidget(widget)
     widget.show()
     widget.select_class("river")
     return widget
+
+
+@pytest.fixture
+def panel(qtbot, tmp_path: Path) -> ClassPanel:  # type: ignore[no-untyped-def]
+    return make_panel(qtbot, tmp_path)
 
 
 def test_class_attribute_edits_are_undoable(panel: ClassPanel, qtbot) -> None:  # type: ignore[no-untyped-def]

@@ -14,7 +14,7 @@ from sfxstudio.gui.class_panel import ClassPanel
 from sfxstudio.gui.sound_search import RESULT_LIMIT
 from sfxstudio.media.library_index import DEFAULT_INDEX_NAME, IndexEntry, LibraryIndex, write_index
 from tests.gui.test_lanes import make_model
-from tests.gui.test_panels import FakeLibrary
+from tests.gui.test_panels import FakeLibrary, make_panel
 
 CLASSES = ["fire", "river", "dog_barking", "cars", None]
 
@@ -32,12 +32,7 @@ def _index(root: Path, n: int = 10_000) -> LibraryIndex:
 @pytest.fixture
 def panel(qtbot: Any, tmp_path: Path) -> ClassPanel:
     write_index(_index(tmp_path), tmp_path / DEFAULT_INDEX_NAME)  # the library folder's own index
-    widget = ClassPanel(make_model(250), lambda: FakeLibrary(tmp_path))
-    widget.play_sounds = False
-    qtbot.addWidget(widget)
-    widget.show()
-    widget.select_class("river")
-    return widget
+    return make_panel(qtbot, tmp_path)
 
 
 def test_search_finds_by_words_and_shows_file_class_confidence(panel: ClassPanel) -> None:
