@@ -64,3 +64,22 @@ def test_the_panel_shows_a_class_of_its_list_after_the_classes_change(qtbot: Any
     panel.select_class("dog_barking")
     model.document.set_analysis(synthetic_cache(100, classes=["dog_barking", "fire", OTHERWISE]))
     assert panel.current_class() == "dog_barking"  # kept while the list still has it
+
+
+def test_opening_a_project_of_other_classes_shows_one_of_its_classes(make_window: Any, tmp_path: Any,
+                                                                     color_video: Any) -> None:
+    """The editor's trial: the window starts on the first of all classes (Train passing); the
+    opened project's model knows other classes, and the Classes tab kept showing Train passing,
+    a class its list no longer had."""
+    from tests.gui.test_session_state import _project_file
+
+    w = make_window()
+    w.resize(1440, 900)
+    w.show()
+    panel = w.class_panel
+    shown = panel.current_class()
+    assert w.open_project(_project_file(tmp_path, color_video))
+    names = [panel.class_list.item(i).data(256) for i in range(panel.class_list.count())]
+    assert shown not in names  # the scenario: the class shown before is not in the new list
+    assert panel.current_class() in names
+    assert panel.title.text() == display_name(panel.current_class())
