@@ -36,7 +36,15 @@ from sfxstudio.core.atomic import atomic_path, atomic_write_json, check_target
 from sfxstudio.core.classes import SoundAttributes, default_classes
 from sfxstudio.core.errors import BadInputError, warn
 from sfxstudio.core.inputs import read_bytes, regular_file
-from sfxstudio.core.project import AnalysisCache, AnalysisParams, Marker, MixSettings, Project, sorted_markers
+from sfxstudio.core.project import (
+    MAX_MARKERS,
+    AnalysisCache,
+    AnalysisParams,
+    Marker,
+    MixSettings,
+    Project,
+    sorted_markers,
+)
 from sfxstudio.core.segments import Segment
 
 FORMAT = "sfxstudio-project"
@@ -113,7 +121,6 @@ def _migrate_v4(d: dict[str, Any]) -> dict[str, Any]:
 
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {
     1: _migrate_v1, 2: _migrate_v2, 3: _migrate_v3, 4: _migrate_v4}
-MAX_MARKERS = 100_000
 
 # -- paths --------------------------------------------------------------------------------
 
