@@ -27,6 +27,9 @@ from sfxstudio.media.audio_io import MIX_RATE
 PAN_BLOCK = 256  # samples between pan-curve points (5.3 ms at 48 kHz); gains ramp in between
 PAN_SMOOTH = 0.1  # seconds: moving-average width applied to a pan curve
 
+# A pan position in [-1, 1] (-1 hard left, 0 centre, 1 hard right), or a curve of them:
+# (times in absolute seconds, increasing; values), held constant before the first and after
+# the last point.
 PanCurve = tuple[Sequence[float], Sequence[float]]
 Pan = float | PanCurve
 

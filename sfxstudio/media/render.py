@@ -65,10 +65,6 @@ SAMPLE_RATE = MIX_RATE  # export, the benches and tests import the mix rate unde
 MIN_FADE = 0.005  # seconds; shortest ramp at a cut, below this a cut is audible as a click
 DEFAULT_PEAK_DBFS = -1.0
 
-# A pan position in [-1, 1] (-1 hard left, 0 centre, 1 hard right), or a curve of them:
-# (times in absolute seconds, increasing; values), held constant before the first and after
-# the last point.
-
 
 @dataclass
 class Placement:
@@ -448,12 +444,16 @@ def _seconds(t: Any) -> str:
     return f"{t:.3f}" if is_finite(t) else repr(t)
 
 
-def _mix_into(out: np.ndarray, placements: Iterable[Placement], rate: int, cache: _TileCache) -> None:
+def _mix_into(out: np.ndarray, placements: Iterable[Placement], rate: int, cache: _TileCache,
+              keep: dict[str, list[tuple[int, np.ndarray]]] | None = None) -> None:
     total = out.shape[0]
     for p in placements:
+        blocks = keep.setdefault(p.class_name or "effects", []) if keep is not None else None
         r = render_placement(p, rate, total, cache)
         if r is None:
             continue
+        if blocks is not None:
+            blocks.append(r)
         s0, block = r
         view = out[s0 : s0 + block.shape[0]]
         with np.errstate(over="ignore"):  # an overflow becomes inf, which the guards clear
@@ -461,12 +461,18 @@ def _mix_into(out: np.ndarray, placements: Iterable[Placement], rate: int, cache
 
 
 def render_mix(placements: Sequence[Placement], duration: float, rate: int = SAMPLE_RATE,
-               peak_dbfs: float = DEFAULT_PEAK_DBFS) -> np.ndarray:
-    """All placements mixed: (round(duration * rate), 2) float32, peak <= peak_dbfs."""
+               peak_dbfs: float = DEFAULT_PEAK_DBFS,
+               keep: dict[str, list[tuple[int, np.ndarray]]] | None = None) -> np.ndarray:
+    """All placements mixed: (round(duration * rate), 2) float32, peak <= peak_dbfs.
+
+    keep: when given, filled with each class's rendered blocks [(first sample, block)] in
+    render order (a class whose effects all render to nothing gets an empty list), so the
+    stems can be written from them (media.export.export_sparse_stems) without rendering
+    every effect again."""
     if not is_finite(duration) or duration < 0:
         raise ValueError(f"duration must be a finite number of seconds, not {duration!r}")
     out = np.zeros((round(duration * rate), 2), dtype=np.float32)
-    _mix_into(out, placements, rate, {})
+    _mix_into(out, placements, rate, {}, keep)
     apply_peak_guard(out, peak_dbfs)  # also clears any NaN/inf a sum of huge blocks could make
     return out
 

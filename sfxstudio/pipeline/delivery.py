@@ -157,28 +157,11 @@ def _render(placements: list[Any], duration: float, keep: bool) -> tuple[np.ndar
     [(first sample, block)] in render order, sorted by class: the stems are written from those
     (media.export.export_sparse_stems) instead of rendering every effect again into a
     full-length buffer per class."""
-    from sfxstudio.media.render import SAMPLE_RATE, apply_peak_guard, render_mix, render_placement
+    from sfxstudio.media.render import render_mix
 
-    if not keep:
-        return render_mix(placements, duration), {}
-    if not (math.isfinite(duration) and duration >= 0):
-        raise ValueError(f"duration must be a finite number of seconds, not {duration!r}")
-    n = round(duration * SAMPLE_RATE)
-    out = np.zeros((n, 2), dtype=np.float32)
-    stems: dict[str, list[Any]] = {}
-    cache: dict[Any, Any] = {}
-    for p in placements:
-        blocks = stems.setdefault(p.class_name or "effects", [])
-        rendered = render_placement(p, SAMPLE_RATE, n, cache)
-        if rendered is None:
-            continue
-        blocks.append(rendered)
-        s0, block = rendered
-        view = out[s0 : s0 + block.shape[0]]
-        with np.errstate(over="ignore"):  # an overflow becomes inf, which the peak guard clears
-            np.add(view, block, out=view)
-    apply_peak_guard(out)
-    return out, dict(sorted(stems.items()))
+    stems: dict[str, list[Any]] | None = {} if keep else None
+    effects = render_mix(placements, duration, keep=stems)
+    return effects, dict(sorted(stems.items())) if stems else {}
 
 
 @dataclass(frozen=True)
