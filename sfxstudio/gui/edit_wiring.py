@@ -6,7 +6,7 @@ players from DocumentModel.mixChanged, in main_window.)
 Kept out of main_window so that module stays the layout; the keys themselves are declared in
 window_actions (one place for every key, which the shortcuts dialog and the README list).
 The lanes are replaced once the deferred edit widgets are built, so each slot looks them up
-when it runs; a stand-in without the method does nothing.
+when it runs (the stand-in lanes answer every method called here with a no-op).
 """
 
 from __future__ import annotations
@@ -22,9 +22,7 @@ def _on_lanes(window: MainWindow, method: str, *args: Any) -> Callable[..., None
     """A slot calling window.lanes.<method>(*args) on the lanes of the moment."""
 
     def slot(*_ignored: Any) -> None:
-        fn = getattr(window.lanes, method, None)
-        if fn is not None:
-            fn(*args)
+        getattr(window.lanes, method)(*args)
 
     return slot
 
@@ -57,21 +55,17 @@ def connect_edit_actions(window: MainWindow) -> None:
             (a.goto_timecode, _no_args(markers.focus_timecode)),
             (a.shortcuts, _no_args(window.show_shortcuts))):
         action.triggered.connect(slot)
-    a.snapping.toggled.connect(lambda on: _on_lanes(window, "set_snapping", bool(on))())
+    a.snapping.toggled.connect(lambda on: window.lanes.set_snapping(bool(on)))
     a.loop.toggled.connect(lambda on: markers.set_loop(bool(on)))
     markers.loopChanged.connect(a.loop.setChecked)
-    markers.snapTargetsChanged.connect(lambda times: _on_lanes(window, "set_snap_targets", list(times))())
+    markers.snapTargetsChanged.connect(lambda times: window.lanes.set_snap_targets(list(times)))
     markers.statusMessage.connect(lambda msg: window.statusBar().showMessage(msg, 4000))
 
 
 def attach_edit_widgets(window: MainWindow) -> None:
     """After the real timeline and lanes exist: give them the state the actions hold."""
     lanes, markers = window.lanes, window.markers
-    if hasattr(lanes, "set_snapping"):
-        lanes.set_snapping(window.act.snapping.isChecked())
-    if hasattr(lanes, "set_snap_targets"):
-        lanes.set_snap_targets(markers.snap_targets())
-    if hasattr(window.timeline, "set_in_out"):
-        markers.attach_timeline(window.timeline)
-    if window.meters is not None:
-        window.effects.levels.connect(window.meters.set_levels)
+    lanes.set_snapping(window.act.snapping.isChecked())
+    lanes.set_snap_targets(markers.snap_targets())
+    markers.attach_timeline(window.timeline)
+    window.effects.levels.connect(window.meters.set_levels)

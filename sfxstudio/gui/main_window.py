@@ -100,8 +100,27 @@ class _PlaceholderLanes(QLabel):
     def selected_id(self) -> int | None:
         return None
 
+    def selected_ids(self) -> list[int]:
+        return []
+
     def split_at_playhead(self) -> None: ...
     def delete_selected(self) -> None: ...
+    # The edit actions (gui.edit_wiring) call these before the real lanes exist.
+    def select_all(self) -> None: ...
+    def copy_selection(self) -> int:
+        return 0
+
+    def paste_at_playhead(self) -> bool:
+        return False
+
+    def duplicate_selection(self) -> bool:
+        return False
+
+    def nudge_selection(self, frames: int) -> bool:
+        return False
+
+    def set_snapping(self, on: bool) -> None: ...
+    def set_snap_targets(self, times: list[float]) -> None: ...
 
 
 # -------------------------------------------------------------------------------------------
@@ -517,9 +536,7 @@ class MainWindow(QMainWindow):
         self.timeline.follow_playhead(t)
 
     def delete_selected(self) -> None:
-        lanes = self.lanes
-        ids = lanes.selected_ids() if hasattr(lanes, "selected_ids") else [lanes.selected_id()]
-        if not [i for i in ids if i is not None]:
+        if not self.lanes.selected_ids():
             self.statusBar().showMessage("Select an effect to delete", 3000)
             return
         self.lanes.delete_selected()
