@@ -372,14 +372,12 @@ class MainWindow(QMainWindow):
     def splitters(self) -> dict[str, QSplitter]:
         return {"main": self.main_split, "top": self.top_split, "bottom": self.bottom_split}
 
-    def in_out(self) -> tuple[float | None, float | None] | None:
-        """The in and out points (None before the marker controller exists)."""
-        m = self.markers
-        return None if m is None else (m.in_point, m.out_point)
+    def in_out(self) -> tuple[float | None, float | None]:
+        """The in and out points (each None when unset)."""
+        return self.markers.in_point, self.markers.out_point
 
     def set_in_out(self, a: float | None, b: float | None) -> None:
-        if self.markers is not None:
-            self.markers.set_in_out(a, b)
+        self.markers.set_in_out(a, b)
 
     def session_state(self) -> dict[str, Any]:
         """What is saved in the project's session block (playhead, zoom, panels, in/out, undo)."""

@@ -34,7 +34,7 @@ class SessionHost(Protocol):
     side_tabs: QTabWidget
 
     def splitters(self) -> dict[str, QSplitter]: ...
-    def in_out(self) -> tuple[float | None, float | None] | None: ...
+    def in_out(self) -> tuple[float | None, float | None]: ...
     def set_in_out(self, a: float | None, b: float | None) -> None: ...
 
 
@@ -48,9 +48,7 @@ def capture(host: SessionHost) -> dict[str, Any]:
             out["view"] = [x0, x1]
     out["panels"] = {name: [int(x) for x in s.sizes()] for name, s in host.splitters().items()}
     out["panels"]["side_tab"] = host.side_tabs.currentIndex()
-    in_out = host.in_out()
-    if in_out is not None:
-        out["in"], out["out"] = in_out
+    out["in"], out["out"] = host.in_out()
     commands, index = host.model.history()
     out["history"] = history_to_json(commands, index, host.model.document)
     return out
