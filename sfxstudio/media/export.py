@@ -365,7 +365,9 @@ def export_mp4(
         note = (f"MP4 cannot hold {timing.codec} video, so the picture was re-encoded with "
                 "H.264 (libx264, CRF 18)")
 
-    meter_dir = tempfile.TemporaryDirectory() if measure else contextlib.nullcontext(None)
+    # The meter needs an ffmpeg that decodes its own output; without one no folder is made.
+    metered = measure and _loopback_decoders(ffmpeg)
+    meter_dir = tempfile.TemporaryDirectory() if metered else contextlib.nullcontext(None)
     with atomic_path(out_path, suffix=".mp4") as tmp, meter_dir as work:
         cmd = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
                "-i", str(video_path),
@@ -373,7 +375,7 @@ def export_mp4(
                "-map", "0:v:0", "-map", "1:a:0", *video_args,
                "-c:a", "aac", "-b:a", AAC_BITRATE, *AAC_ARGS,
                "-movflags", "+faststart", "-f", "mp4", str(tmp)]
-        meter = Path(work) / "r128.txt" if work is not None and _loopback_decoders(ffmpeg) else None
+        meter = Path(work) / "r128.txt" if work is not None else None
         if meter is not None:
             # Output 0's stream 1 (the AAC track) decoded again and metered: the reading is of
             # what the file holds, at the cost of a decode on ffmpeg's other threads.
