@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject, Signal
 from sfxstudio.core.commands import AddMarker, DeleteMarker
 from sfxstudio.core.segments import audible
 from sfxstudio.gui.document_model import DocumentModel
+from sfxstudio.gui.timecode import frame_index
 from sfxstudio.gui.transport import Transport
 from sfxstudio.gui.video_view import VideoView
 
@@ -204,8 +205,7 @@ class MarkerController(QObject):
 
     def _frame_time(self) -> float:
         """The start of the frame shown under the playhead (as the timecode reads it)."""
-        fps = self.video.fps
-        return math.floor(self.video.position() * fps + 1e-6) / fps
+        return frame_index(self.video.position(), self.video.fps) / self.video.fps
 
     def _in_out_changed(self) -> None:
         self._apply_loop()

@@ -9,6 +9,12 @@ _MS = re.compile(r"^\s*(?:(?:(\d+):)?(\d{1,2}):)?(\d+(?:\.\d*)?)\s*$")
 _FF = re.compile(r"^\s*(\d+):(\d{1,2}):(\d{1,2}):(\d{1,3})\s*$")
 
 
+def frame_index(seconds: float, fps: float) -> int:
+    """The frame shown at `seconds` (the one the timecode names); the epsilon keeps a
+    frame-aligned time that float arithmetic left a hair short on its own frame."""
+    return math.floor(seconds * fps + 1e-6)
+
+
 def format_timecode(seconds: float, fps: float | None = None) -> str:
     """HH:MM:SS.mmm; with fps, HH:MM:SS:FF (frame number within the second)."""
     seconds = max(0.0, float(seconds))
@@ -16,7 +22,7 @@ def format_timecode(seconds: float, fps: float | None = None) -> str:
         # Non-drop-frame timecode as NLEs show it: frame count at the nominal (rounded) rate,
         # so frame-aligned times round-trip exactly at any rate, including 29.97.
         nominal = max(1, round(fps))
-        frames = math.floor(seconds * fps + 1e-6)
+        frames = frame_index(seconds, fps)
         secs, ff = divmod(frames, nominal)
         h, rem = divmod(secs, 3600)
         m, s = divmod(rem, 60)
@@ -75,7 +81,7 @@ def parse_goto(text: str, fps: float, current: float, duration: float | None = N
         rest = s[1:].strip()
         sign = 1 if s[0] == "+" else -1
         if rest.isdigit():  # whole frames from the frame under the playhead
-            t = (math.floor(current * fps + 1e-6) + sign * int(rest)) / fps
+            t = (frame_index(current, fps) + sign * int(rest)) / fps
         else:
             t = current + sign * parse_timecode(rest, fps)
     else:

@@ -30,6 +30,8 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
 from PySide6.QtMultimedia import QAudioOutput, QMediaPlayer, QVideoFrame, QVideoSink
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from sfxstudio.gui.timecode import frame_index
+
 SHUTTLE_RATES = (1.0, 2.0, 4.0, 8.0)
 STILL_MAX_SIZE = (1280, 720)
 SHUTTLE_PICTURE_MS = 40  # while shuttling, ask for the picture under the playhead 25 times a second
@@ -460,7 +462,7 @@ class VideoView(QWidget):
         """Move by whole frames (pauses, like the arrow keys in an editor)."""
         if self.is_playing():
             self.pause()
-        index = math.floor(self._clock() * self.fps + 1e-6) + frames
+        index = frame_index(self._clock(), self.fps) + frames
         if self.duration > 0:  # End then Right stays on the last frame, never past the picture
             index = min(index, round(self.last_frame_time() * self.fps))
         self.seek(max(0, index) / self.fps)
