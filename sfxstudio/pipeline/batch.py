@@ -377,11 +377,16 @@ def run_batch(
         if not quiet:
             print(line, file=stream, flush=True)
 
-    for rec in failed:
-        rec["finished"] = _now()
-        manifest.append(rec)
-        summary.records.append(rec)
-        note(f"failed: {rec['path']}: {rec['error']}")
+    try:
+        for rec in failed:
+            rec["finished"] = _now()
+            manifest.append(rec)  # may fail (disk full): Ray started while planning must stop
+            summary.records.append(rec)
+            note(f"failed: {rec['path']}: {rec['error']}")
+    except BaseException:
+        if ray_workers is not None:
+            ray_workers.close()
+        raise
     for rec in skipped:
         summary.records.append(rec)
     if skipped:

@@ -32,3 +32,32 @@ def test_plan_announces_the_first_job_once_per_video_to_do_and_not_on_a_done_rer
     calls.clear()
     jobs, skipped, failed = plan([root], out, settings, Manifest(out / MANIFEST), fp, on_job=calls.append)
     assert not jobs and len(skipped) == 2 and calls == []
+
+
+def test_ray_started_while_planning_stops_when_the_manifest_cannot_be_written(
+        tmp_path: Path, monkeypatch, color_bundle) -> None:
+    """Ray workers started during planning are closed when writing a failed video's line to
+    the manifest raises (a full disk), not left running."""
+    import pytest
+
+    from sfxstudio.pipeline import batch
+
+    closed: list[bool] = []
+
+    class Workers:
+        def close(self) -> None:
+            closed.append(True)
+
+    bad = {"path": str(tmp_path / "bad.mp4"), "status": "failed", "error": "not a video"}
+    monkeypatch.setattr(batch, "_plan_starting_ray",
+                        lambda *a, **k: ([], [], [dict(bad)], Workers()))
+
+    def full_disk(self: Manifest, rec: dict) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Manifest, "append", full_disk)
+    model = str(color_bundle.path)
+    settings = BatchSettings(model=model, params=AnalysisParams(model=model), exports=("json",))
+    with pytest.raises(OSError):
+        run_batch([tmp_path], tmp_path / "out", settings, workers=1, ray="local", quiet=True)
+    assert closed == [True]
