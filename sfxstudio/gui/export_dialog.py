@@ -14,7 +14,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -152,23 +152,21 @@ def _delivery_request(targets: list[tuple[Exporter, Path]], original_gain_db: fl
     return request
 
 
-def _run_delivery(project: Project, request: Any, cancel: CancelFn, started: float) -> Iterator[Any]:
-    """pipeline.delivery.deliver beside the worker, its progress turned into yields; the last
-    item is the DeliveryResult."""
-    from sfxstudio.pipeline import Progress
-    from sfxstudio.pipeline.delivery import deliver
-
-    reports: queue.Queue[tuple[float, str]] = queue.Queue()
+def _beside(call: Callable[[Callable[..., None]], Any], name: str,
+            to_item: Callable[..., Any]) -> Generator[Any, None, Any]:
+    """Run `call(report)` on a thread beside the worker and turn its progress reports into
+    yields (`to_item(*latest report)`, about every 0.1 s), so the worker's throttling and cancel
+    checks keep working; re-raise its error, return its result (`x = yield from _beside(...)`)."""
+    reports: queue.Queue[tuple[Any, ...]] = queue.Queue()
     outcome: dict[str, Any] = {}
 
     def work() -> None:
         try:
-            outcome["result"] = deliver(project, request, progress=lambda f, m: reports.put((f, m)),
-                                        cancel=cancel)
+            outcome["result"] = call(lambda *args: reports.put(args))
         except BaseException as exc:
             outcome["error"] = exc
 
-    thread = threading.Thread(target=work, name="export-delivery", daemon=True)
+    thread = threading.Thread(target=work, name=name, daemon=True)
     thread.start()
     while thread.is_alive():
         thread.join(0.1)
@@ -176,10 +174,22 @@ def _run_delivery(project: Project, request: Any, cancel: CancelFn, started: flo
         while not reports.empty():
             last = reports.get_nowait()
         if last is not None:
-            yield Progress(int(1000 * min(1.0, last[0])), 1000, started, message=last[1])
+            yield to_item(*last)
     if "error" in outcome:
         raise outcome["error"]
-    yield outcome["result"]
+    return outcome["result"]
+
+
+def _run_delivery(project: Project, request: Any, cancel: CancelFn, started: float) -> Iterator[Any]:
+    """pipeline.delivery.deliver beside the worker, its progress turned into yields; the last
+    item is the DeliveryResult."""
+    from sfxstudio.pipeline import Progress
+    from sfxstudio.pipeline.delivery import deliver
+
+    result = yield from _beside(
+        lambda report: deliver(project, request, progress=report, cancel=cancel), "export-delivery",
+        lambda fraction, message: Progress(int(1000 * min(1.0, fraction)), 1000, started, message=message))
+    yield result
 
 
 def export_job(project: Project, targets: list[tuple[Exporter, Path]], original_gain_db: float,
@@ -252,32 +262,15 @@ def _others_job(project: Project, targets: list[tuple[Exporter, Path]], original
     for i, (exporter, path) in enumerate(targets):
         base = 200 + i * share
         yield Progress(at(base), total, started, message=f"Writing {path.name}")
-        # The exporter reports progress through a callback; run it beside us and turn its
-        # reports into yields so the worker's throttling and cancel checks keep working.
-        fractions: queue.Queue[float] = queue.Queue()
-        outcome: dict[str, Any] = {}
+        def write(report: Callable[..., None], exporter: Exporter = exporter, path: Path = path) -> str:
+            return exporter.run(shared, path, report, cancel)
 
-        def work(exporter: Exporter = exporter, path: Path = path,
-                 fractions: queue.Queue[float] = fractions,
-                 outcome: dict[str, Any] = outcome) -> None:
-            try:
-                outcome["note"] = exporter.run(shared, path, fractions.put, cancel)
-            except BaseException as exc:
-                outcome["error"] = exc
+        def step(fraction: float, base: int = base, path: Path = path) -> Any:
+            return Progress(at(base + int(share * min(1.0, fraction))), total, started,
+                            message=f"Writing {path.name}")
 
-        thread = threading.Thread(target=work, name=f"export-{exporter.key}", daemon=True)
-        thread.start()
-        while thread.is_alive():
-            thread.join(0.1)
-            fraction = None
-            while not fractions.empty():
-                fraction = fractions.get_nowait()
-            if fraction is not None:
-                yield Progress(at(base + int(share * min(1.0, fraction))), total, started,
-                               message=f"Writing {path.name}")
-        if "error" in outcome:
-            raise outcome["error"]
-        results.append((exporter.label, path, outcome.get("note", "")))
+        note = yield from _beside(write, f"export-{exporter.key}", step)
+        results.append((exporter.label, path, note))
     yield Progress(total, total, started, message="Export finished", result=results, finished=True)
 
 
