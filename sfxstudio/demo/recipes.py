@@ -22,7 +22,7 @@ RECIPES: dict[str, tuple[Recipe, tuple[str, ...]]] = {
     "water_drop": (hits.water_drop, ("plink", "plip", "bucket")),
     "river": (loops.river, ("river", "creek")),
     "stars_shining": (loops.stars_shining, ("sparkle", "shimmer")),
-    "lightning": (hits.lightning, ("crack", "distant")),
+    "lightning": (hits.lightning, ("crack", "distant", "strike")),
     "writing": (loops.writing, ("pencil", "pen")),
     "screaming": (hits.screaming, ("scream", "shriek")),
     "high_heels": (hits.high_heels, ("tile", "wood", "marble")),

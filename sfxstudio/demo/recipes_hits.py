@@ -15,15 +15,17 @@ from sfxstudio.demo.dsp import SR, Rng, Signal
 
 
 def lightning(rng: Rng, v: int) -> Signal:
-    dur = (2.9, 3.0)[v]
+    # 0: a crack with its roll; 1: far away, a soft rumble after 120 ms; 2: a close strike,
+    # one hard snap and a short rumble.
+    dur = (2.9, 3.0, 2.2)[v]
     n = dsp.samples(dur)
     t = dsp.times(n)
     out = []
-    crack_at = (0.01, 0.12)[v]
+    crack_at = (0.01, 0.12, 0.004)[v]
     for _ in range(2):
         crack = np.zeros(n)
         # the crack is a tight cluster of sharp discharges
-        for i in range(int(rng.integers(8, 16))):
+        for i in range(int(rng.integers(8, 16)) if v != 2 else int(rng.integers(4, 7))):
             tau = rng.uniform(0.002, 0.012)
             m = dsp.samples(tau * 6)
             burst = rng.standard_normal(m) * dsp.exp_decay(m, tau, 0.0003)
@@ -38,11 +40,11 @@ def lightning(rng: Rng, v: int) -> Signal:
             c, w = rng.uniform(0.15, 1.6), rng.uniform(0.15, 0.5)
             rolls += rng.uniform(0.4, 1.0) * np.exp(-0.5 * ((t - c) / w) ** 2)
         onset = np.clip((t - crack_at - 0.03) / 0.12, 0.0, 1.0)
-        rumble_env = onset * (0.5 + rolls) * np.exp(-(t - crack_at) / (1.1, 1.6)[v])
+        rumble_env = onset * (0.5 + rolls) * np.exp(-(t - crack_at) / (1.1, 1.6, 0.7)[v])
         pad = dsp.samples(0.5)
         rumble = dsp.noise(rng, n, lambda f: dsp.band(f, 22.0, 110.0, 3), pad)
         grit = dsp.noise(rng, n, lambda f: dsp.band(f, 110.0, 600.0, 2), pad)
-        out.append(crack + rumble_env * (0.9 * rumble + 0.25 * grit) * (0.55, 0.8)[v])
+        out.append(crack + rumble_env * (0.9 * rumble + 0.25 * grit) * (0.55, 0.8, 0.45)[v])
     return dsp.stereo(out[0], out[1])
 
 

@@ -16,13 +16,22 @@ of effect e playing file f as its (c+1)-th use in the block:
   + REUSE_COST x c                     a second use inside one block may be a neighbour
   + spread(f)                         SPREAD_COST x (uses of f - uses of the least used file),
                                        at most SPREAD_MAX: spread files over the timeline
+  + attack(e, f)                      only for a one-shot/retrigger effect with visual onsets
+                                       (its hits land on events): ATTACK_COST x min(1, rise(f) /
+                                       SLOW_RISE_S), rise = media.render.attack_rise; and when
+                                       the class has two or more files that arrive at once
+                                       (rise < FAST_RISE_S, enough to alternate), SLOW_PENALTY
+                                       more for the others: a flash gets a crack, never a swell
   + TIE_NOISE x u(seed, e, f)          u in [0, 1): a seeded shuffle among equal choices
 
 and "no match" costs NO_MATCH_COST, far above any fitting file, so an effect is left without
 a sound only when no file of its class fits it. Inside a block the reuse cost deals the files
 like a shuffled deck; between blocks the neighbour cost stops the last effect of one block and
 the first of the next from sharing a file. NEIGHBOUR_COST exceeds the whole fit range, so two
-neighbouring effects share a file only when the class has a single fitting file for them.
+neighbouring effects share a file only when the class has a single fitting file for them;
+the soft attack cost stays below it, and the slow-file penalty applies only when two quick
+files can alternate (the blocks are then as wide as the quick files, so a block's reuse is
+never forced onto a slow file or a neighbour).
 Neighbours are the previous and next effect of the same class in time order.
 
 Deterministic: the same effects, files and seed give the same answer (the shuffle is keyed on
@@ -42,6 +51,7 @@ from sfxstudio.core.classes import OTHERWISE, SoundAttributes
 from sfxstudio.core.errors import BadInputError, warn
 from sfxstudio.core.segments import Segment, audible
 from sfxstudio.media.audio_io import MIX_RATE
+from sfxstudio.media.render import attack_rise
 
 # One-shot/retrigger: cost = cut fraction / MAX_CUT; a file of which less than 5 % would
 # play before the effect ends does not fit. Cutting a long tail is normal (it fades out), so
@@ -54,6 +64,12 @@ LOOP_FREE_REPEATS = 16.0
 LOOP_MAX_REPEATS = 1000.0
 
 NEIGHBOUR_COST = 2.0
+# A swell this long (or longer) before a sound arrives costs a hit effect the whole
+# ATTACK_COST: a flash wants a crack, and a 0.2 s swell is heard well after the flash.
+ATTACK_COST = 1.0
+SLOW_RISE_S = 0.2
+FAST_RISE_S = 0.05  # arrives at once: a crack, a knock, a drop
+SLOW_PENALTY = 10.0  # above neighbours and reuse, far below "no match"
 REUSE_COST = 2.0
 SPREAD_COST = 0.05
 SPREAD_MAX = 0.5  # the spread nudges; it never outweighs a neighbour or turns into "no match"
@@ -102,6 +118,7 @@ class _Context:
         self.durations = dict(durations or {})
         self.onsets = onsets or {}
         self._bad: set[str] = set()
+        self._rise: dict[str, float] = {}
 
     def files(self, cls: str) -> list[str]:
         """The class's candidate files: the project's override list, else the library's files
@@ -129,6 +146,21 @@ class _Context:
             return None
         self.durations[path] = seconds
         return seconds
+
+    def rises(self, files: Sequence[str]) -> np.ndarray:
+        """attack_rise of each file (seconds), measured once; 0 for a file that cannot be read
+        (durations given without samples: no preference)."""
+        for f in files:
+            if f not in self._rise:
+                try:
+                    self._rise[f] = attack_rise(np.asarray(self.library.samples(f)), MIX_RATE)
+                except (BadInputError, AttributeError, ValueError):
+                    self._rise[f] = 0.0
+        return np.array([self._rise[f] for f in files])
+
+    def hits_on_events(self, seg: Segment, mode: str) -> bool:
+        """Whether the effect's hits land on visual onsets (it has any inside)."""
+        return mode != "loop" and any(seg.start <= t < seg.end for t in self.onsets.get(seg.id, ()))
 
     def mode(self, seg: Segment) -> str:
         if seg.mode:
@@ -220,6 +252,14 @@ def _assign_class(cls: str, segs: list[Segment], todo: list[Segment],
         if f in index:
             uses[index[f]] += 1
     width = min(len(files), MAX_BLOCK)
+    attack: np.ndarray | None = None
+    if any(ctx.hits_on_events(s, ctx.mode(s)) for s in todo):
+        rise = ctx.rises(files)
+        attack = ATTACK_COST * np.minimum(rise / SLOW_RISE_S, 1.0)
+        quick = int((rise < FAST_RISE_S).sum())
+        if quick >= 2:
+            attack = attack + SLOW_PENALTY * (rise >= FAST_RISE_S)
+            width = min(quick, MAX_BLOCK)
     out: dict[int, str | None] = {}
     for b in range(0, len(todo), width):
         block = todo[b : b + width]
@@ -232,6 +272,8 @@ def _assign_class(cls: str, segs: list[Segment], todo: list[Segment],
             fit = _fit_costs(mode, room, lengths)
             spread = np.minimum(SPREAD_COST * (uses - uses.min()), SPREAD_MAX)
             base = fit + spread + TIE_NOISE * _noise(seed, cls, seg, len(files))
+            if attack is not None and ctx.hits_on_events(seg, mode):
+                base += attack
             i = position[seg.id]
             for j in (i - 1, i + 1):
                 if 0 <= j < len(segs):
