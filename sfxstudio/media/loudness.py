@@ -1,6 +1,7 @@
 """Loudness to spec: ITU-R BS.1770-4 / EBU R128 integrated loudness and 4x true peak.
 
-The K-weighting filters are pyloudnorm's (its Meter is the reference the tests compare with);
+The K-weighting filters are pyloudnorm's (its Meter is the reference the tests compare with),
+run as float32 second-order sections;
 the gating runs on 100 ms sub-block powers computed chunk by chunk, so a two-hour mix is
 measured without a float64 copy of it, and a mix of two signals (original audio + effects at
 gain g) can be measured for any g from three sets of sub-block powers (K-weighting is linear:
@@ -73,15 +74,23 @@ def fmt_db(x: float) -> str:
 
 
 @lru_cache(maxsize=8)
-def _k_filter(rate: int) -> tuple[np.ndarray, np.ndarray]:
-    """pyloudnorm's K-weighting (high shelf, then high pass) as one 4th-order filter: one pass."""
+def _k_sos(rate: int) -> np.ndarray:
+    """pyloudnorm's two K-weighting biquads as float32 second-order sections.
+
+    Why sections in float32: scipy's sosfilt runs 3.5x faster in float32 than lfilter in
+    float64 (the filtering was most of an export's loudness time), and a cascade of biquads
+    stays accurate in float32 where the same 4th-order filter as one (b, a) does not (the
+    high pass's poles sit near z = 1): 1e-4 of full scale at most, a loudness error far below
+    0.001 LU (tests compare with pyloudnorm)."""
     import pyloudnorm
 
-    b, a = np.ones(1), np.ones(1)
-    for f in pyloudnorm.Meter(rate)._filters.values():
-        b = np.convolve(b, np.asarray(f.b, np.float64) * float(f.passband_gain))
-        a = np.convolve(a, np.asarray(f.a, np.float64))
-    return b, a
+    rows = [np.concatenate([np.asarray(f.b, np.float64) * float(f.passband_gain),
+                            np.asarray(f.a, np.float64)])
+            for f in pyloudnorm.Meter(rate)._filters.values()]
+    sos = np.array(rows)
+    sos[:, :3] /= sos[:, 3:4]
+    sos[:, 3:] /= sos[:, 3:4]
+    return sos.astype(np.float32)
 
 
 def _as_2d(audio: np.ndarray) -> np.ndarray:
@@ -90,26 +99,27 @@ def _as_2d(audio: np.ndarray) -> np.ndarray:
 
 
 def _k_weighted_chunks(audio: np.ndarray, rate: int) -> Iterator[np.ndarray]:
-    """K-weighted float64 chunks of `audio` (n, ch) as (ch, m) rows, filter state carried."""
-    from scipy.signal import lfilter
+    """K-weighted float32 chunks of `audio` (n, ch) as (ch, m) rows, filter state carried."""
+    from scipy.signal import sosfilt
 
     x = _as_2d(audio)
     hop = max(1, round(HOP_S * rate))
     step = hop * _CHUNK_HOPS
-    b, a = _k_filter(rate)
+    sos = _k_sos(rate)
     # Zero initial state, as pyloudnorm: a signal starts from silence.
-    state = np.zeros((x.shape[1], len(a) - 1))
+    state = np.zeros((sos.shape[0], x.shape[1], 2), np.float32)
     for pos in range(0, x.shape[0], step):
-        # Channels as contiguous rows: lfilter along a strided axis is several times slower.
-        y = np.ascontiguousarray(x[pos : pos + step].T, dtype=np.float64)
-        y, state = lfilter(b, a, y, axis=-1, zi=state)
+        # Channels as contiguous rows: filtering along a strided axis is several times slower.
+        y = np.ascontiguousarray(x[pos : pos + step].T, dtype=np.float32)
+        y, state = sosfilt(sos, y, axis=-1, zi=state)
         yield y
 
 
 def _hop_sums(y: np.ndarray, hop: int) -> np.ndarray:
-    """Sum of squares per `hop` samples of y (ch, n) -> (n // hop, ch); a partial tail is dropped."""
+    """Sum of squares per `hop` samples of y (ch, n) -> (n // hop, ch) float64; a partial tail is
+    dropped. (float32 sums of one hop's 4800 squares are pairwise: relative error ~1e-7.)"""
     n = (y.shape[1] // hop) * hop
-    return np.square(y[:, :n]).reshape(y.shape[0], -1, hop).sum(axis=2).T
+    return np.square(y[:, :n]).reshape(y.shape[0], -1, hop).sum(axis=2).T.astype(np.float64)
 
 
 def sub_block_powers(audio: np.ndarray, rate: int = MIX_RATE) -> np.ndarray:
@@ -129,7 +139,8 @@ def pair_powers(a: np.ndarray, b: np.ndarray,
     for ya, yb in zip(_k_weighted_chunks(a, rate), _k_weighted_chunks(b, rate), strict=True):
         pa.append(_hop_sums(ya, hop))
         pb.append(_hop_sums(yb, hop))
-        pab.append(_hop_sums(ya + yb, hop))
+        ya += yb  # a + b filtered, in place: K-weighting is linear
+        pab.append(_hop_sums(ya, hop))
     ch = _as_2d(a).shape[1]
     empty = np.zeros((0, ch))
     return (np.concatenate(pa) if pa else empty, np.concatenate(pb) if pb else empty,
