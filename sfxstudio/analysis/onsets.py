@@ -132,13 +132,22 @@ def onsets_in(
         return fallback
     step = float(np.median(np.diff(times))) if times.shape[0] > 1 else 1.0
     frames = max(1, round(baseline_s / step)) if step > 0 else 1
-    lo = max(0, a - frames)
-    r = rise(signal[lo:b], frames)[a - lo:]
-    if not np.isfinite(r).all():
+    lo = max(0, a - frames - 1)
+    whole = rise(signal[lo:b], frames)
+    r = whole[a - lo:].copy()
+    if not np.isfinite(whole).all():
         raise ValueError(f"{name} must be finite numbers")
     top = float(r.max())
     settled = r[int(np.searchsorted(times[a:b], start + settle_s, side="left")):]
     threshold = max(floor, relative * float(settled.max() if settled.size else top))
+    if a > lo and times[a] - times[a - 1] <= 1.5 * step:
+        # An event on the frame just before the start belongs to the effect (its boundary was
+        # set a frame late, by hand or by smoothing): the start takes its rise, so the sound
+        # starts as early as the effect allows instead of at the event's next wiggle.
+        before = float(whole[a - lo - 1])
+        if before >= threshold and before > r[0] and (a - lo < 2 or before >= whole[a - lo - 2]):
+            r[0] = before
+            top = max(top, before)
     if top < threshold or top <= 0:
         return fallback
     # local maxima inside the effect; the effect's edges count as lower neighbours

@@ -159,3 +159,13 @@ def test_a_small_event_beside_a_big_one_is_still_a_hit():
     rising a quarter of the biggest is a hit, a restless scene's wiggle at a tenth is not."""
     e = _energy([(30, 0.2), (50, 0.05), (70, 0.02)], base=0.001)
     assert onsets_in(1.0, 9.0, T, energy=e) == [3.0, 5.0]
+
+
+def test_an_event_one_frame_before_the_start_is_the_starts_hit():
+    # A boundary set one frame late (by hand, or by smoothing): the flash on the frame before
+    # the start puts the hit on the start, so its afterglow (frame 21) is no hit of its own
+    # that would block the next flash (frame 23) by the min gap.
+    assert onsets_in(2.0, 8.0, T, energy=_energy([(19, 0.8), (21, 0.3), (23, 0.35)])) == [2.0, 2.3]
+    assert onsets_in(2.0, 8.0, T, energy=_energy([(21, 0.3), (23, 0.35)])) == [2.1]
+    # two frames before the start is another shot's business
+    assert onsets_in(2.0, 8.0, T, energy=_energy([(18, 0.8), (21, 0.3), (23, 0.35)]))[0] != 2.0
