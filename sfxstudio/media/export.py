@@ -341,18 +341,9 @@ def export_mp4(
     ffmpeg = find_ffmpeg()
 
     frames = round(timing.duration * SAMPLE_RATE)
-    mix = _stereo_frames(effects, frames) * np.float32(db_to_gain(effects_gain_db))
     orig = _original_audio(video_path) if original is True else (None if original is False else original)
-    if orig is not None:
-        mix += _stereo_frames(orig, frames) * np.float32(db_to_gain(original_gain_db))
-    if master_gain_db:
-        mix *= np.float32(db_to_gain(master_gain_db))
-    apply_peak_guard(mix, PEAK_DBFS)
-    lead = round(timing.offset * SAMPLE_RATE)
-    if lead:
-        # The first frame is shown `offset` s into the file; silence before it keeps the
-        # audio aligned with the picture without relying on edit lists.
-        mix = np.concatenate([np.zeros((lead, 2), dtype=np.float32), mix])
+    mix = _MixSource(effects, orig, frames, effects_gain_db, original_gain_db, master_gain_db,
+                     round(timing.offset * SAMPLE_RATE))
 
     copy = timing.codec in MP4_COPYABLE
     if copy:
@@ -390,6 +381,98 @@ def export_mp4(
     return Mp4Result(out_path, copy, note, encoded)
 
 
+class _MixSource:
+    """The MP4's audio, made chunk by chunk as ffmpeg takes it: silence for the picture's lead,
+    then effects * effects gain + original * original gain, times the master gain, padded or
+    trimmed to the video, scaled by the peak guard.
+
+    Why not one array: the full mix of a 10-minute video is 230 MB, and building it (a copy
+    per gain, a pass for the peak, one more for the guard) cost more CPU than measuring its
+    loudness; here each chunk is made in cache, once for the peak and once for ffmpeg. The
+    samples are those of the whole-array mix (the same float32 operations in the same order).
+    """
+
+    def __init__(self, effects: np.ndarray, original: np.ndarray | None, frames: int, effects_gain_db: float,
+                 original_gain_db: float, master_gain_db: float, lead: int) -> None:
+        self.effects = _stereo_frames(effects, None)
+        self.original = _stereo_frames(original, None) if original is not None else None
+        self.frames = frames
+        self.lead = lead
+        self.g_e = np.float32(db_to_gain(effects_gain_db))
+        self.g_o = np.float32(db_to_gain(original_gain_db))
+        self.master = np.float32(db_to_gain(master_gain_db)) if master_gain_db else None
+        self.guard = np.float32(1.0)
+        self.limit: np.float32 | None = None  # set when the guard scales (and clips) the mix
+        self.nan_limit: np.float32 | None = None  # set when the mix holds NaN/inf
+        self.shape = (lead + frames, 2)
+        self._guard(PEAK_DBFS)
+
+    def _mix(self, a: int, b: int) -> np.ndarray:
+        """Frames [a, b) of the mix before the peak guard (b <= frames)."""
+        out = np.zeros((b - a, 2), dtype=np.float32)
+        z = min(b, self.effects.shape[0])
+        if z > a:
+            np.multiply(self.effects[a:z], self.g_e, out=out[: z - a])
+        if self.original is not None:
+            z = min(b, self.original.shape[0])
+            if z > a:
+                out[: z - a] += self.original[a:z] * self.g_o
+        if self.master is not None:
+            out *= self.master
+        return out
+
+    def _guard(self, peak_dbfs_limit: float) -> None:
+        """apply_peak_guard's gain for the whole mix, from one chunked pass."""
+        peak = 0.0
+        finite = True
+        for a in range(0, self.frames, _CHUNK_FRAMES):
+            chunk = self._mix(a, min(self.frames, a + _CHUNK_FRAMES))
+            if not (np.isfinite(chunk.min()) and np.isfinite(chunk.max())):
+                finite = False
+                break
+            peak = max(peak, float(chunk.max()), -float(chunk.min()))
+        if finite:
+            probe = np.array([[peak, -peak]], dtype=np.float32)
+            gain = apply_peak_guard(probe, peak_dbfs_limit)
+            if gain < 1.0:
+                self.guard, self.limit = np.float32(gain), _guard_limit(peak_dbfs_limit)
+            return
+        # NaN/inf somewhere: the guard's own rules (nan_to_num, then the peak) on each chunk.
+        limit = _guard_limit(peak_dbfs_limit)
+        peak = 0.0
+        for a in range(0, self.frames, _CHUNK_FRAMES):
+            chunk = self._mix(a, min(self.frames, a + _CHUNK_FRAMES))
+            np.nan_to_num(chunk, copy=False, nan=0.0, posinf=float(limit), neginf=-float(limit))
+            peak = max(peak, float(chunk.max()), -float(chunk.min()))
+        self.nan_limit = limit
+        if peak > float(limit):
+            self.guard, self.limit = np.float32(float(limit) / peak), limit
+
+    def chunks(self, size: int) -> Iterator[np.ndarray]:
+        """The mix (lead silence included) in pieces of at most `size` frames."""
+        if self.lead:
+            for a in range(0, self.lead, size):
+                yield np.zeros((min(size, self.lead - a), 2), dtype=np.float32)
+        for a in range(0, self.frames, size):
+            chunk = self._mix(a, min(self.frames, a + size))
+            if self.nan_limit is not None:
+                lim = float(self.nan_limit)
+                np.nan_to_num(chunk, copy=False, nan=0.0, posinf=lim, neginf=-lim)
+            if self.limit is not None:
+                np.multiply(chunk, self.guard, out=chunk)
+                np.clip(chunk, -self.limit, self.limit, out=chunk)
+            yield chunk
+
+
+def _guard_limit(peak_dbfs_limit: float) -> np.float32:
+    """media.render.apply_peak_guard's float32 limit (never above the promised level)."""
+    limit64 = 10.0 ** (peak_dbfs_limit / 20.0)
+    limit = np.float32(limit64)
+    if float(limit) > limit64:
+        limit = np.nextafter(limit, np.float32(0))
+    return limit
+
+
 def _filter_value(text: str) -> str:
     """`text` escaped as a filter option value inside a filtergraph (both escaping levels)."""
     for ch in "\\':":
@@ -423,7 +506,7 @@ def _loopback_decoders(ffmpeg: str) -> bool:
     return r.returncode == 0
 
 
-def _run_ffmpeg(cmd: list[str], audio: np.ndarray, tmp: Path, out_path: Path, progress: ProgressFn | None,
+def _run_ffmpeg(cmd: list[str], audio: _MixSource, tmp: Path, out_path: Path, progress: ProgressFn | None,
                 cancel: CancelFn | None) -> None:
     """Run ffmpeg feeding `audio` as raw f32le on stdin; raise ExportError / Cancelled on failure."""
     # stderr goes to a file, not a pipe: an unread pipe that fills up would deadlock ffmpeg.
@@ -436,19 +519,21 @@ def _run_ffmpeg(cmd: list[str], audio: np.ndarray, tmp: Path, out_path: Path, pr
         total = max(1, audio.shape[0])
         broken = False
         try:
-            for pos in range(0, audio.shape[0], _CHUNK_FRAMES):
+            pos = 0
+            for piece in audio.chunks(_CHUNK_FRAMES):
                 if _cancelled(cancel):
                     proc.kill()
                     proc.wait()
                     raise Cancelled("export cancelled")
-                chunk = np.ascontiguousarray(audio[pos : pos + _CHUNK_FRAMES], dtype="<f4")
+                chunk = np.ascontiguousarray(piece, dtype="<f4")
+                pos += chunk.shape[0]
                 try:
-                    proc.stdin.write(chunk.tobytes())
+                    proc.stdin.write(chunk.data.cast("B"))
                 except (BrokenPipeError, OSError):
                     broken = True  # ffmpeg stopped reading: it failed; its stderr says why
                     break
                 if progress is not None:
-                    progress(0.95 * min(1.0, (pos + chunk.shape[0]) / total))
+                    progress(0.95 * min(1.0, pos / total))
             with contextlib.suppress(BrokenPipeError, OSError):
                 proc.stdin.close()
             rc = proc.wait()
