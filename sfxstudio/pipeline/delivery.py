@@ -393,8 +393,8 @@ def _deliver_mp4(project: Project, request: DeliveryRequest, rendered: Future[np
                     master = target - loudness.mix_loudness(pa, pb, pab, db_to_gain(g_e))
                     if not math.isfinite(master):
                         master = 0.0
-            mix = effects * np.float32(db_to_gain(g_e))
-            _add_scaled(mix, orig, np.float32(db_to_gain(g_o)))
+            # Into the decoded soundtrack's own buffer (this thread's): no 230 MB array to fault in.
+            mix = _mix_in_place(orig, np.float32(db_to_gain(g_o)), effects, np.float32(db_to_gain(g_e)))
             del orig
             m2 = db_to_gain(master) ** 2
             integrated = loudness.mix_loudness(pa * m2, pb * m2, pab * m2, db_to_gain(g_e))
@@ -463,15 +463,18 @@ def _scaled_pair_powers(a: np.ndarray, b: np.ndarray,
     return pa * gain**2, pb, np.maximum(pa * gain**2 + pb + gain * cross, 0.0)
 
 
-_ADD_CHUNK = 1 << 18  # frames per step of _add_scaled (a few MB: the temporary stays in cache)
+_ADD_CHUNK = 1 << 18  # frames per step of _mix_in_place (a few MB: the temporary stays in cache)
 
 
-def _add_scaled(out: np.ndarray, x: np.ndarray, gain: np.float32) -> None:
-    """out += x * gain in place, in chunks: the same float32 result as `out += x * gain` without
-    a temporary the size of the mix."""
-    for pos in range(0, out.shape[0], _ADD_CHUNK):
-        piece = out[pos : pos + _ADD_CHUNK]
-        piece += x[pos : pos + _ADD_CHUNK] * gain
+def _mix_in_place(orig: np.ndarray, g_o: np.float32, effects: np.ndarray, g_e: np.float32) -> np.ndarray:
+    """orig * g_o + effects * g_e, written over `orig` (same shape) in chunks and returned: the
+    same float32 samples as `effects * g_e + orig * g_o` (addition is commutative) without a
+    new array the size of the mix or a temporary one."""
+    for pos in range(0, orig.shape[0], _ADD_CHUNK):
+        piece = orig[pos : pos + _ADD_CHUNK]
+        piece *= g_o
+        piece += effects[pos : pos + _ADD_CHUNK] * g_e
+    return orig
 
 
 def _encoded_loudness(res: Any, mp4: Path, timings: dict[str, float]) -> float:

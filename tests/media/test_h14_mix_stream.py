@@ -71,7 +71,7 @@ def test_bad_shape_is_refused():
         ex._MixSource(np.zeros((10, 3), np.float32), None, 10, 0.0, 0.0, 0.0, 0)
 
 
-def test_delivery_scaled_pair_powers_and_in_place_add_match_the_scaled_copy():
+def test_delivery_scaled_pair_powers_and_in_place_mix_match_the_scaled_copies():
     from sfxstudio.media import loudness
     from sfxstudio.pipeline import delivery
 
@@ -82,7 +82,7 @@ def test_delivery_scaled_pair_powers_and_in_place_add_match_the_scaled_copy():
     got = delivery._scaled_pair_powers(a, b, float(g))
     for w, x in zip(want, got, strict=True):
         np.testing.assert_allclose(x, w, rtol=1e-5)
-    mix = b * np.float32(2.0)
-    expected = mix + a * g
-    delivery._add_scaled(mix, a, g)
-    assert mix.tobytes() == expected.tobytes()
+    g_e = np.float32(2.0)
+    expected = b * g_e + a * g
+    mixed = delivery._mix_in_place(a.copy(), g, b, g_e)
+    assert mixed.tobytes() == expected.tobytes()
