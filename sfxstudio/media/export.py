@@ -30,7 +30,7 @@ from sfxstudio.core.atomic import atomic_path
 from sfxstudio.core.errors import BadInputError, Cancelled, ExportError
 from sfxstudio.media.audio_io import write_wav
 from sfxstudio.media.bwf import BextInfo, write_bwf_regions
-from sfxstudio.media.render import SAMPLE_RATE, apply_peak_guard, db_to_gain, peak_dbfs
+from sfxstudio.media.render import SAMPLE_RATE, apply_peak_guard, db_to_gain, peak_dbfs, peak_guard_limit
 
 PEAK_DBFS = -1.0
 AAC_BITRATE = "192k"
@@ -435,10 +435,10 @@ class _MixSource:
             probe = np.array([[peak, -peak]], dtype=np.float32)
             gain = apply_peak_guard(probe, peak_dbfs_limit)
             if gain < 1.0:
-                self.guard, self.limit = np.float32(gain), _guard_limit(peak_dbfs_limit)
+                self.guard, self.limit = np.float32(gain), peak_guard_limit(peak_dbfs_limit)
             return
         # NaN/inf somewhere: the guard's own rules (nan_to_num, then the peak) on each chunk.
-        limit = _guard_limit(peak_dbfs_limit)
+        limit = peak_guard_limit(peak_dbfs_limit)
         peak = 0.0
         for a in range(0, self.frames, _CHUNK_FRAMES):
             chunk = self._mix(a, min(self.frames, a + _CHUNK_FRAMES))
@@ -462,15 +462,6 @@ class _MixSource:
                 np.multiply(chunk, self.guard, out=chunk)
                 np.clip(chunk, -self.limit, self.limit, out=chunk)
             yield chunk
-
-
-def _guard_limit(peak_dbfs_limit: float) -> np.float32:
-    """media.render.apply_peak_guard's float32 limit (never above the promised level)."""
-    limit64 = 10.0 ** (peak_dbfs_limit / 20.0)
-    limit = np.float32(limit64)
-    if float(limit) > limit64:
-        limit = np.nextafter(limit, np.float32(0))
-    return limit
 
 
 def _filter_value(text: str) -> str:

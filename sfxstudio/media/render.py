@@ -115,16 +115,22 @@ def peak_dbfs(audio: np.ndarray) -> float:
     return 20.0 * math.log10(peak) if peak > 0 else -math.inf
 
 
+def peak_guard_limit(peak_dbfs_limit: float) -> np.float32:
+    """The float32 sample limit of a peak_dbfs_limit: never above the promised level."""
+    limit64 = 10.0 ** (peak_dbfs_limit / 20.0)
+    limit = np.float32(limit64)
+    if float(limit) > limit64:  # float32 rounding must not put the limit above the promise
+        limit = np.nextafter(limit, np.float32(0))
+    return limit
+
+
 def apply_peak_guard(audio: np.ndarray, peak_dbfs_limit: float = DEFAULT_PEAK_DBFS) -> float:
     """Scale `audio` in place so its peak is <= peak_dbfs_limit; returns the gain applied (<= 1).
 
     Scaling the whole mix keeps the balance between effects (a limiter would pump). The final
     clip only absorbs float32 rounding, so the guarantee holds exactly.
     """
-    limit64 = 10.0 ** (peak_dbfs_limit / 20.0)
-    limit = np.float32(limit64)
-    if float(limit) > limit64:  # float32 rounding must not put the limit above the promise
-        limit = np.nextafter(limit, np.float32(0))
+    limit = peak_guard_limit(peak_dbfs_limit)
     if audio.size == 0:
         return 1.0
     peak = max(float(audio.max()), -float(audio.min()))
