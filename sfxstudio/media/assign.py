@@ -219,9 +219,11 @@ def assign_sounds(
     Effects that already have a file (`segment.variation`, else `fixed[segment.id]`) keep it;
     only the others are assigned (module docstring). `library` needs variations(cls),
     attributes(cls) and samples(path) (used for file lengths unless `durations` gives them in
-    seconds); `policy(cls)` is honoured when present. `class_attributes` overrides the
-    library's modes, `onsets` (segment id -> absolute seconds) shortens the room a one-shot
-    has. Record the answer in the project (record_assignment) so it never changes again.
+    seconds, and for the attacks of a class with effects on visual onsets); `policy(cls)` is
+    honoured when present. `class_attributes` overrides the library's modes; `onsets`
+    (segment id -> absolute seconds) shortens the room a one-shot has and makes its hits
+    prefer sounds that arrive at once. Record the answer in the project (record_assignment)
+    so it never changes again.
     """
     fixed = fixed or {}
     ctx = _Context(library, class_variations, class_attributes, durations, onsets)
