@@ -77,8 +77,9 @@ def fmt_db(x: float) -> str:
 def _k_sos(rate: int) -> np.ndarray:
     """pyloudnorm's two K-weighting biquads as float32 second-order sections.
 
-    Why sections in float32: scipy's sosfilt runs 3.5x faster in float32 than lfilter in
-    float64 (the filtering was most of an export's loudness time), and a cascade of biquads
+    Why sections in float32: the filtering is most of an export's loudness time, and sosfilt
+    in float32 is faster than lfilter in float64 (pair_powers of 10 minutes of stereo: 0.90 s
+    instead of 1.07 s, best of 3), and a cascade of biquads
     stays accurate in float32 where the same 4th-order filter as one (b, a) does not (the
     high pass's poles sit near z = 1): 1e-4 of full scale at most, a loudness error far below
     0.001 LU (tests compare with pyloudnorm)."""
